@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs the Debian packages (and npm packages) Krate needs to build, run and test.
+# Usage: scripts/bootstrap.sh [build|test|bench|browser]...  (default: build)
+# Only missing packages are installed; a machine that has them all is left untouched.
+set -euo pipefail
+
+want=("$@")
+[ ${#want[@]} -eq 0 ] && want=(build)
+
+build_pkgs=(build-essential pkg-config cmake git libmicrohttpd-dev libjansson-dev libyaml-dev
+            libsqlite3-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
+            libmd4c-dev)
+test_pkgs=(libcmocka-dev curl sqlite3 clang)
+bench_pkgs=(wrk nginx)
+browser_pkgs=(chromium nodejs npm)
+
+pkgs=("${build_pkgs[@]}")
+for w in "${want[@]}"; do
+  case "$w" in
+    build) ;;
+    test) pkgs+=("${test_pkgs[@]}") ;;
+    bench) pkgs+=("${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    browser) pkgs+=("${browser_pkgs[@]}") ;;
+    *) echo "bootstrap: unknown set '$w'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+# dedupe: sets may overlap
+mapfile -t pkgs < <(printf "%s\n" "${pkgs[@]}" | awk "!seen[\$0]++")
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# nodejs/npm may come from outside Debian (a preinstalled node); accept any working npm.
+if command -v npm >/dev/null 2>&1; then
+  tmp=()
+  for p in "${missing[@]}"; do case "$p" in nodejs|npm) ;; *) tmp+=("$p") ;; esac; done
+  missing=("${tmp[@]+"${tmp[@]}"}")
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

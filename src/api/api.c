@@ -1,0 +1,249 @@
+#include "api/api_internal.h"
+#include "core/log.h"
+#include "http/metrics.h"
+#include "model/admission.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { AUTH_NONE = 0, AUTH_REQUIRED = 1 };
+
+struct route {
+	const char *method;
+	const char *pattern;       /* "/api/orgs/{}/resources/{}/{}" */
+	const char *name;          /* metrics label */
+	int auth;
+	api_handler_fn fn;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/healthz", "/healthz", AUTH_NONE, h_healthz },
+	{ "GET", "/readyz", "/readyz", AUTH_NONE, h_readyz },
+	{ "GET", "/metrics", "/metrics", AUTH_NONE, h_metrics },
+	{ "GET", "/api/kinds", "/api/kinds", AUTH_REQUIRED, h_kinds },
+	{ "GET", "/api/whoami", "/api/whoami", AUTH_REQUIRED, h_whoami },
+	{ "POST", "/api/tokens", "/api/tokens", AUTH_REQUIRED, h_token_create },
+	{ "GET", "/api/audit", "/api/audit", AUTH_REQUIRED, h_audit_list },
+	{ "GET", "/api/audit/verify", "/api/audit/verify", AUTH_REQUIRED, h_audit_verify },
+	{ "GET", "/api/controller", "/api/controller", AUTH_REQUIRED, h_controller },
+	{ "GET", "/api/controller/resources", "/api/controller/resources", AUTH_REQUIRED, h_list },
+	{ "POST", "/api/controller/resources", "/api/controller/resources", AUTH_REQUIRED, h_apply },
+	{ "GET", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_get },
+	{ "PUT", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
+	{ "DELETE", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
+	{ "PUT", "/api/controller/resources/{}/{}/status", "/api/controller/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
+	{ "GET", "/api/orgs", "/api/orgs", AUTH_REQUIRED, h_orgs_list },
+	{ "POST", "/api/orgs", "/api/orgs", AUTH_REQUIRED, h_orgs_create },
+	{ "GET", "/api/orgs/{}", "/api/orgs/{org}", AUTH_REQUIRED, h_orgs_get },
+	{ "GET", "/api/orgs/{}/resources", "/api/orgs/{org}/resources", AUTH_REQUIRED, h_org_list },
+	{ "POST", "/api/orgs/{}/resources", "/api/orgs/{org}/resources", AUTH_REQUIRED, h_org_apply },
+	{ "GET", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_get },
+	{ "PUT", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_put },
+	{ "DELETE", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_delete },
+	{ "PUT", "/api/orgs/{}/resources/{}/{}/status", "/api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_org_put_status },
+	{ "GET", "/api/watch/orgs/{}", "/api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{}/{}", "/api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{}/{}/{}", "/api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
+};
+#define N_ROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+
+static const char *route_names[N_ROUTES];
+
+/* Splits path into at most API_MAX_SEGMENTS segments without copying:
+ * starts[i]/lens[i]. Returns the count, or -1 when there are too many or a
+ * segment is empty (a "//" or trailing "/" matches no route). */
+static int split_path(const char *path, const char **starts, size_t *lens)
+{
+	int n = 0;
+	const char *p = path;
+
+	if (*p != '/')
+		return -1;
+	if (!strcmp(p, "/"))
+		return 0;
+	while (*p == '/') {
+		const char *s = ++p;
+
+		while (*p && *p != '/')
+			p++;
+		if (p == s || n == API_MAX_SEGMENTS)
+			return -1;
+		starts[n] = s;
+		lens[n] = (size_t)(p - s);
+		n++;
+	}
+	return *p ? -1 : n;
+}
+
+/* Matches one route pattern; captures point into cap_buf (NUL-separated copies). */
+static int route_match(const char *pattern, const char **segs, const size_t *lens, int nseg,
+		       struct route_match *m, char *cap_buf, size_t cap_size)
+{
+	const char *pst[API_MAX_SEGMENTS];
+	size_t plen[API_MAX_SEGMENTS];
+	int np = split_path(pattern, pst, plen), i;
+	size_t used = 0;
+
+	if (np != nseg)
+		return 0;
+	m->nseg = 0;
+	for (i = 0; i < np; i++) {
+		if (plen[i] == 2 && !memcmp(pst[i], "{}", 2)) {
+			if (used + lens[i] + 1 > cap_size)
+				return 0;
+			memcpy(cap_buf + used, segs[i], lens[i]);
+			cap_buf[used + lens[i]] = '\0';
+			m->seg[m->nseg++] = cap_buf + used;
+			used += lens[i] + 1;
+		} else if (plen[i] != lens[i] || memcmp(pst[i], segs[i], lens[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+int api_fail(struct http_req *r, const struct kerr *e)
+{
+	http_respond_error(r, e);
+	return HTTP_DONE;
+}
+
+int api_failf(struct http_req *r, int kcode, const char *code, const char *fmt, ...)
+{
+	struct kerr e = KERR_INIT;
+	struct buf msg = BUF_INIT(4096);
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vprintf(&msg, fmt, ap);
+	va_end(ap);
+	kerr_set(&e, kcode, code, "%s", msg.data ? msg.data : "error");
+	buf_free(&msg);
+	http_respond_error(r, &e);
+	kerr_clear(&e);
+	return HTTP_DONE;
+}
+
+void api_resource_id(struct buf *b, const char *kind, const char *ns, const char *name)
+{
+	buf_printf(b, "%s/%s/%s", kind ? kind : "", ns ? ns : "", name ? name : "");
+}
+
+const char *api_namespace_org(const char *ns_or_org)
+{
+	const char *slug;
+
+	if (!ns_or_org || !strcmp(ns_or_org, KRATE_PLATFORM_NS))
+		return NULL;
+	slug = admission_namespace_org(ns_or_org);
+	return slug ? slug : ns_or_org;
+}
+
+static int is_mutation(const char *method)
+{
+	return strcmp(method, "GET") && strcmp(method, "HEAD");
+}
+
+int api_handle(struct http_req *r, void *arg)
+{
+	struct api *a = arg;
+	const char *segs[API_MAX_SEGMENTS];
+	size_t lens[API_MAX_SEGMENTS];
+	const char *method = http_req_method(r), *path = http_req_path(r);
+	int nseg = split_path(path, segs, lens), i, path_matched = 0, rc;
+	struct route_match m;
+	struct principal p = { 0 };
+	struct kerr e = KERR_INIT;
+	char *caps;
+	size_t caps_size = strlen(path) + API_MAX_SEGMENTS + 1;
+
+	caps = malloc(caps_size);
+	if (!caps)
+		return api_failf(r, KE_NOMEM, NULL, "out of memory");
+	if (!strncmp(path, "/api", 4))
+		http_add_header(r, "Cache-Control", "no-store");
+	for (i = 0; nseg >= 0 && i < N_ROUTES; i++) {
+		if (!route_match(routes[i].pattern, segs, lens, nseg, &m, caps, caps_size))
+			continue;
+		path_matched = 1;
+		if (!strcmp(routes[i].method, method) ||
+		    (!strcmp(method, "HEAD") && !strcmp(routes[i].method, "GET")))
+			break;
+	}
+	if (i == N_ROUTES || nseg < 0) {
+		free(caps);
+		if (path_matched)
+			return api_failf(r, KE_METHOD, NULL, "method %s is not allowed here", method);
+		return api_failf(r, KE_NOTFOUND, "UNKNOWN_ROUTE", "no route for %s %s", method, path);
+	}
+	http_req_set_route(r, i);
+	if (routes[i].auth == AUTH_REQUIRED && api_authenticate(a, r, &p, &e)) {
+		if (is_mutation(method))
+			rc = write_deny(a, r, &p, method, NULL, routes[i].name, &e);
+		else
+			rc = api_fail(r, &e);
+		goto out;
+	}
+	rc = routes[i].fn(a, r, &m, &p);
+out:
+	/* Handlers that defer copy what they need: captures and principal end here. */
+	kerr_clear(&e);
+	api_principal_free(&p);
+	free(caps);
+	return rc;
+}
+
+void api_observe(int route_id, int status, uint64_t nanos, void *arg)
+{
+	(void)arg;
+	metrics_observe(route_id, status, nanos);
+}
+
+int api_create(const struct api_options *o, struct api **out, struct kerr *e)
+{
+	struct api *a = calloc(1, sizeof(*a));
+	struct hub_options ho = { 0 };
+	int i, rc;
+
+	if (!a)
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	for (i = 0; i < N_ROUTES; i++)
+		route_names[i] = routes[i].name;
+	metrics_init(route_names, N_ROUTES);
+	a->store = o->store;
+	a->body_max = o->body_max;
+	a->tokens = token_cache_create();
+	if (!a->tokens) {
+		free(a);
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	}
+	ho.store = o->store;
+	ho.heartbeat_seconds = o->heartbeat_seconds;
+	ho.max_watches = o->max_watches;
+	ho.ring_size = o->ring_size;
+	rc = hub_create(&ho, &a->hub, e);
+	if (rc) {
+		token_cache_destroy(a->tokens);
+		free(a);
+		return rc;
+	}
+	store_set_event_hook(o->store, hub_publish, a->hub);
+	*out = a;
+	return 0;
+}
+
+void api_shutdown(struct api *a)
+{
+	hub_shutdown(a->hub);
+}
+
+void api_destroy(struct api *a)
+{
+	if (!a)
+		return;
+	store_set_event_hook(a->store, NULL, NULL);
+	hub_destroy(a->hub);
+	token_cache_destroy(a->tokens);
+	free(a);
+}

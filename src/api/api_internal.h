@@ -1,0 +1,129 @@
+/* Shared between the API's handler files; not part of the public API. */
+#ifndef KRATE_API_INTERNAL_H
+#define KRATE_API_INTERNAL_H
+
+#include <pthread.h>
+#include <jansson.h>
+#include "api/api.h"
+#include "api/hub.h"
+#include "core/buf.h"
+#include "model/kinds.h"
+#include "store/store.h"
+
+#define API_MAX_SEGMENTS 10
+
+struct token_cache;
+
+struct api {
+	struct store *store;
+	struct hub *hub;
+	struct token_cache *tokens;
+	size_t body_max;
+};
+
+/* Who is calling. Strings are owned by the principal (api_principal_free). */
+struct principal {
+	int authenticated;
+	char *user;       /* "anonymous" when not authenticated */
+	char *org;        /* NULL: not bound to one org */
+	int role;         /* enum role */
+};
+
+struct route_match {
+	const char *seg[API_MAX_SEGMENTS]; /* captured {params} in order */
+	int nseg;
+};
+
+typedef int (*api_handler_fn)(struct api *a, struct http_req *r, const struct route_match *m,
+			      struct principal *p);
+
+/* ---- auth.c ---- */
+struct token_cache *token_cache_create(void);
+void token_cache_destroy(struct token_cache *c);
+/* Fills p from the Authorization header; 0 or KE_UNAUTHORIZED (p then anonymous). */
+int api_authenticate(struct api *a, struct http_req *r, struct principal *p, struct kerr *e);
+void api_principal_free(struct principal *p);
+/* 1 if p may see org slug (not whether it exists). */
+int api_org_allowed(const struct principal *p, const char *org);
+int h_whoami(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_token_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+
+/* ---- write.c: every mutation ends here, so it is audited and acknowledged after commit ---- */
+enum write_reply { REPLY_OBJECT, REPLY_ITEMS, REPLY_DELETED, REPLY_JSON };
+
+struct write_req {
+	struct api *a;
+	struct http_req *r;
+	struct store_batch batch;
+	struct store_op *ops;
+	size_t nops;
+	size_t nreply;            /* leading ops whose results are reported (REPLY_ITEMS/OBJECT) */
+	enum write_reply reply;
+	json_t *keep;             /* objects the ops point into; released at the end */
+	json_t *reply_json;       /* REPLY_JSON body */
+	int reply_status;         /* REPLY_JSON status */
+	struct kerr deny;         /* set for audit-only batches: the refusal to send */
+	char *audit_result;
+	char *actor, *org, *verb, *resource;
+};
+
+/* Allocates a write request with room for n ops; audit fields copied from p/verb/org/resource. */
+struct write_req *write_req_new(struct api *a, struct http_req *r, const struct principal *p,
+				size_t n, const char *verb, const char *org, const char *resource);
+/* Submits; returns HTTP_DEFER, or HTTP_DONE after responding with an error. Takes w. */
+int write_submit(struct write_req *w);
+/* Answers a refused mutation after writing its audit entry ("denied:<CODE>"). */
+int write_deny(struct api *a, struct http_req *r, const struct principal *p, const char *verb,
+	       const char *org, const char *resource, const struct kerr *e);
+
+/* ---- resources.c ---- */
+int h_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_apply(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_apply(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_org_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+/* Admits, authorises and applies docs (a JSON array of objects; borrowed). */
+int api_apply_docs(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
+		   json_t *docs);
+
+/* ---- orgs.c ---- */
+int h_orgs_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_orgs_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_orgs_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+/* 0 if org exists and p may see it; else KE_NOTFOUND (ORG_NOT_FOUND) with e set. */
+int api_org_check(struct api *a, const struct principal *p, const char *org, struct kerr *e);
+/* Summaries {name, slug, displayName, namespace, phase} of the orgs p may see; new ref or NULL. */
+json_t *api_visible_orgs(struct api *a, const struct principal *p, struct kerr *e);
+/* Adds the ops that go with writing an object (an Organization brings its
+ * OrgNamespaceBinding; deleting one empties its namespace). */
+size_t api_org_extra_ops(json_t *org_obj, int deleting, struct store_op *ops, json_t *keep);
+
+/* ---- controller.c, health.c, audit.c, watch.c ---- */
+int h_controller(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_kinds(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_metrics(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_audit_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_audit_verify(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_watch(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+
+/* ---- helpers (api.c) ---- */
+/* Responds with e and returns HTTP_DONE. */
+int api_fail(struct http_req *r, const struct kerr *e);
+/* Responds with a new error and returns HTTP_DONE. */
+int api_failf(struct http_req *r, int kcode, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* "Kind/ns/name" into b. */
+void api_resource_id(struct buf *b, const char *kind, const char *ns, const char *name);
+/* Org slug from a ?namespace= value: "krate-org-x" or "x"; NULL for krate-system. */
+const char *api_namespace_org(const char *ns_or_org);
+
+#endif

@@ -1,0 +1,81 @@
+#include "api/api_internal.h"
+#include "http/metrics.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	(void)a;
+	(void)m;
+	(void)p;
+	http_respond_json(r, 200, json_pack("{s:b, s:s}", "ok", 1, "project", "Krate"));
+	return HTTP_DONE;
+}
+
+static json_t *component(int ready, const char *detail)
+{
+	return json_pack("{s:s, s:s}", "status", ready ? "ready" : "degraded", "detail", detail);
+}
+
+int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	int store_ok = store_ping(a->store) == 0;
+	int git_ok = access("/usr/bin/git", X_OK) == 0 || access("/usr/local/bin/git", X_OK) == 0;
+	json_t *comps;
+
+	(void)m;
+	(void)p;
+	/* The agent gateway is not part of the embedded server yet; it reports
+	 * degraded until one is configured, without failing readiness. */
+	comps = json_pack("{s:o, s:o, s:o}", "store", component(store_ok, store_ok ? "sqlite answering" : "sqlite not answering"),
+			  "git", component(git_ok, git_ok ? "git found" : "git executable not found"),
+			  "agentGateway", component(0, "no agent gateway configured"));
+	http_respond_json(r, store_ok ? 200 : 503,
+			  json_pack("{s:s, s:o}", "status", store_ok && git_ok ? "ready" : "degraded",
+				    "components", comps));
+	return HTTP_DONE;
+}
+
+int h_metrics(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	struct buf out = BUF_INIT(4u * 1024u * 1024u);
+	struct kerr e = KERR_INIT;
+	json_t *st = NULL;
+	size_t len;
+	char *body;
+
+	(void)m;
+	(void)p;
+	metrics_render(&out);
+	buf_printf(&out, "# HELP krate_watches_open Open watch streams.\n# TYPE krate_watches_open gauge\n"
+			 "krate_watches_open %zu\n", hub_open_watches(a->hub));
+	if (!store_stats(a->store, &st, &e)) {
+		buf_printf(&out, "# HELP krate_store_objects Stored objects.\n# TYPE krate_store_objects gauge\n"
+				 "krate_store_objects %lld\n",
+			   (long long)json_integer_value(json_object_get(st, "objects")));
+		buf_printf(&out, "# HELP krate_store_bytes Size of the store's database file.\n"
+				 "# TYPE krate_store_bytes gauge\nkrate_store_bytes %lld\n",
+			   (long long)json_integer_value(json_object_get(st, "bytes")));
+		buf_printf(&out, "# HELP krate_store_resource_version Current resourceVersion.\n"
+				 "# TYPE krate_store_resource_version gauge\nkrate_store_resource_version %lld\n",
+			   (long long)json_integer_value(json_object_get(st, "resourceVersion")));
+		buf_printf(&out, "# HELP krate_audit_entries Audit log entries.\n# TYPE krate_audit_entries gauge\n"
+				 "krate_audit_entries %lld\n",
+			   (long long)json_integer_value(json_object_get(st, "auditEntries")));
+	}
+	json_decref(st);
+	kerr_clear(&e);
+	body = buf_detach(&out, &len);
+	http_respond_owned(r, 200, "text/plain; version=0.0.4", body, len);
+	return HTTP_DONE;
+}
+
+int h_kinds(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	(void)a;
+	(void)m;
+	(void)p;
+	http_respond_json(r, 200, kinds_table_json());
+	return HTTP_DONE;
+}

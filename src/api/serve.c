@@ -1,0 +1,272 @@
+#include "api/serve.h"
+#include "api/api.h"
+#include "core/log.h"
+#include "http/server.h"
+#include "model/kinds.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct serve_opts {
+	char host[64];
+	int port;
+	const char *data;
+	int demo;
+	unsigned threads;
+	int sync_full;
+	size_t body_max;
+	int heartbeat;
+	int64_t retention;
+};
+
+void serve_usage(void)
+{
+	printf("usage: krate serve [--listen HOST:PORT] [--data DIR] [--demo] [--threads N]\n"
+	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
+	       "                   [--event-retention N]\n"
+	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n");
+}
+
+static int parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_listen(const char *s, struct serve_opts *o)
+{
+	const char *colon = strrchr(s, ':');
+	long port;
+
+	if (!colon || (size_t)(colon - s) >= sizeof(o->host) || colon == s)
+		return -1;
+	if (parse_long(colon + 1, 0, 65535, &port))
+		return -1;
+	memcpy(o->host, s, (size_t)(colon - s));
+	o->host[colon - s] = '\0';
+	o->port = (int)port;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct serve_opts *o)
+{
+	int i;
+	long v;
+
+	strcpy(o->host, "127.0.0.1");
+	o->port = 8080;
+	o->data = "./krate-data";
+	o->body_max = 1024 * 1024;
+	o->heartbeat = 15;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--demo")) {
+			o->demo = 1;
+			continue;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			serve_usage();
+			exit(0);
+		}
+		if (!val) {
+			fprintf(stderr, "krate serve: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--listen")) {
+			if (parse_listen(val, o))
+				goto bad;
+		} else if (!strcmp(a, "--data")) {
+			o->data = val;
+		} else if (!strcmp(a, "--threads")) {
+			if (parse_long(val, 1, 256, &v))
+				goto bad;
+			o->threads = (unsigned)v;
+		} else if (!strcmp(a, "--sync")) {
+			if (strcmp(val, "full") && strcmp(val, "normal"))
+				goto bad;
+			o->sync_full = !strcmp(val, "full");
+		} else if (!strcmp(a, "--body-max")) {
+			if (parse_long(val, 1024, 256L * 1024 * 1024, &v))
+				goto bad;
+			o->body_max = (size_t)v;
+		} else if (!strcmp(a, "--heartbeat")) {
+			if (parse_long(val, 1, 3600, &v))
+				goto bad;
+			o->heartbeat = (int)v;
+		} else if (!strcmp(a, "--event-retention")) {
+			if (parse_long(val, 100, 100000000, &v))
+				goto bad;
+			o->retention = v;
+		} else {
+			fprintf(stderr, "krate serve: unknown option %s\n", a);
+			return -1;
+		}
+		continue;
+bad:
+		fprintf(stderr, "krate serve: invalid value for %s: %s\n", a, val);
+		return -1;
+	}
+	return 0;
+}
+
+static int write_file_0600(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+	int rc = 0;
+
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, 0600) || write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+		rc = -1;
+	if (fsync(fd))
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+/* First start: an admin token, written to DIR/admin.token. Later starts keep it. */
+static int ensure_admin_token(struct store *s, const char *dir)
+{
+	char path[PATH_MAX];
+	char *secret = NULL;
+	struct kerr e = KERR_INIT;
+	int rc;
+
+	if (snprintf(path, sizeof(path), "%s/admin.token", dir) >= (int)sizeof(path))
+		return -1;
+	if (access(path, R_OK) == 0)
+		return 0;
+	rc = api_token_create(s, "admin", NULL, ROLE_ADMIN, "system", &secret, NULL, &e);
+	if (rc) {
+		log_error("cannot create the admin token: %s", e.message ? e.message : "");
+		kerr_clear(&e);
+		return -1;
+	}
+	rc = write_file_0600(path, secret);
+	memset(secret, 0, strlen(secret));
+	free(secret);
+	if (rc)
+		log_error("cannot write %s: %s", path, strerror(errno));
+	else
+		log_info("created an admin token in %s", path);
+	return rc;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int serve_main(int argc, char **argv)
+{
+	struct serve_opts o = { 0 };
+	struct store_options so = { 0 };
+	struct http_server_options ho = { 0 };
+	struct store *store = NULL;
+	struct api *api = NULL;
+	struct http_server *http = NULL;
+	struct kerr e = KERR_INIT;
+	char dbpath[PATH_MAX], portpath[PATH_MAX], portbuf[16];
+	sigset_t sigs;
+	int sig = 0, rc = 1;
+
+	if (parse_args(argc, argv, &o)) {
+		serve_usage();
+		return 2;
+	}
+	if (mkdir(o.data, 0700) && errno != EEXIST) {
+		fprintf(stderr, "krate serve: cannot create %s: %s\n", o.data, strerror(errno));
+		return 1;
+	}
+	if (snprintf(dbpath, sizeof(dbpath), "%s/krate.db", o.data) >= (int)sizeof(dbpath) ||
+	    snprintf(portpath, sizeof(portpath), "%s/krate.port", o.data) >= (int)sizeof(portpath)) {
+		fprintf(stderr, "krate serve: data path too long\n");
+		return 1;
+	}
+	/* Signals go to the main thread only, which waits for them below. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
+
+	so.path = dbpath;
+	so.sync_full = o.sync_full;
+	so.event_retention = o.retention;
+	if (store_open(&so, &store, &e)) {
+		fprintf(stderr, "krate serve: cannot open the store: %s\n", e.message ? e.message : "");
+		goto out;
+	}
+	if (ensure_admin_token(store, o.data))
+		goto out;
+	if (o.demo && api_demo_seed(store, &e)) {
+		fprintf(stderr, "krate serve: cannot seed demo data: %s\n", e.message ? e.message : "");
+		goto out;
+	}
+	{
+		/* The in-memory ring never reaches further back than the event log,
+		 * so a version the log has pruned is too old everywhere. */
+		struct api_options ao = { store, o.heartbeat, 0, o.body_max,
+					  o.retention > 0 && o.retention < 4096 ? (size_t)o.retention : 4096 };
+
+		if (api_create(&ao, &api, &e)) {
+			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the API");
+			goto out;
+		}
+	}
+	ho.host = o.host;
+	ho.port = o.port;
+	ho.threads = o.threads;
+	ho.body_max = o.body_max;
+	ho.handler = api_handle;
+	ho.observe = api_observe;
+	ho.app = api;
+	if (http_server_start(&ho, &http, &e)) {
+		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot listen");
+		goto out;
+	}
+	snprintf(portbuf, sizeof(portbuf), "%d", http_server_port(http));
+	if (write_file_0600(portpath, portbuf))
+		log_warn("cannot write %s", portpath);
+	printf("krate: serving on http://%s:%d (data %s)%s\n", o.host, http_server_port(http), o.data,
+	       o.demo ? " with demo data" : "");
+	fflush(stdout);
+	log_info("admin token: %s/admin.token", o.data);
+	sigwait(&sigs, &sig);
+	log_info("signal %d: shutting down", sig);
+	rc = 0;
+out:
+	if (api)
+		api_shutdown(api);
+	http_server_stop(http);
+	api_destroy(api);
+	store_close(store);
+	kerr_clear(&e);
+	return rc;
+}

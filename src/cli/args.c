@@ -1,0 +1,163 @@
+/* Command-line option parsing shared by every client command. */
+#include "cli/cli_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OPT_GLOBAL 0u
+
+enum opt_id { ID_SERVER, ID_TOKEN, ID_ORG, ID_OUTPUT, ID_SELECTOR, ID_LIMIT, ID_FILE,
+	      ID_USER, ID_ROLE, ID_RV };
+
+static const struct {
+	const char *lng;
+	char shrt;
+	unsigned flag;      /* OPT_GLOBAL: accepted by every command */
+	enum opt_id id;
+} options[] = {
+	{ "server", 0, OPT_GLOBAL, ID_SERVER },
+	{ "token", 0, OPT_GLOBAL, ID_TOKEN },
+	{ "org", 0, OPT_ORG, ID_ORG },
+	{ "namespace", 'n', OPT_ORG, ID_ORG },
+	{ "output", 'o', OPT_OUTPUT, ID_OUTPUT },
+	{ "selector", 'l', OPT_SELECTOR, ID_SELECTOR },
+	{ "limit", 0, OPT_LIMIT, ID_LIMIT },
+	{ "filename", 'f', OPT_FILE, ID_FILE },
+	{ "user", 0, OPT_USER, ID_USER },
+	{ "role", 0, OPT_ROLE, ID_ROLE },
+	{ "resource-version", 0, OPT_RV, ID_RV },
+};
+
+#define NOPTIONS (sizeof(options) / sizeof(options[0]))
+
+static int push(const char ***arr, size_t *n, const char *s)
+{
+	const char **p = realloc(*arr, (*n + 1) * sizeof(**arr));
+
+	if (!p)
+		return KE_NOMEM;
+	p[(*n)++] = s;
+	*arr = p;
+	return 0;
+}
+
+static int set_limit(struct cli_args *a, const char *v, struct kerr *e)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 1 || n > 1000000000L)
+		return kerr_set(e, KE_INVALID, NULL, "--limit needs a positive integer, got \"%s\"", v);
+	a->limit = n;
+	return 0;
+}
+
+static int store(struct cli_args *a, enum opt_id id, const char *v, struct kerr *e)
+{
+	switch (id) {
+	case ID_SERVER: a->server = v; break;
+	case ID_TOKEN: a->token = v; break;
+	case ID_ORG: a->org = v; break;
+	case ID_OUTPUT: a->output = v; break;
+	case ID_SELECTOR: a->selector = v; break;
+	case ID_LIMIT: return set_limit(a, v, e);
+	case ID_FILE:
+		if (push(&a->files, &a->nfiles, v))
+			return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+		break;
+	case ID_USER: a->user = v; break;
+	case ID_ROLE: a->role = v; break;
+	case ID_RV: a->resource_version = v; break;
+	}
+	return 0;
+}
+
+/* Finds the option named by arg ("--name[=v]" or "-x[v]"); *inline_v gets the
+ * value written in the same argument, if any. */
+static int find_option(const char *arg, unsigned allowed, size_t *idx, const char **inline_v,
+		       struct kerr *e)
+{
+	size_t i;
+
+	*inline_v = NULL;
+	if (arg[1] == '-') {
+		const char *name = arg + 2;
+		const char *eq = strchr(name, '=');
+		size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+		for (i = 0; i < NOPTIONS; i++) {
+			if (strlen(options[i].lng) == len && !strncmp(options[i].lng, name, len))
+				break;
+		}
+		if (eq)
+			*inline_v = eq + 1;
+	} else {
+		for (i = 0; i < NOPTIONS; i++) {
+			if (options[i].shrt && options[i].shrt == arg[1])
+				break;
+		}
+		if (i < NOPTIONS && arg[2])
+			*inline_v = arg + 2;
+	}
+	if (i == NOPTIONS || (options[i].flag != OPT_GLOBAL && !(options[i].flag & allowed)))
+		return kerr_set(e, KE_INVALID, NULL, "unknown option %s", arg);
+	*idx = i;
+	return 0;
+}
+
+int cli_args_parse(int argc, char **argv, unsigned allowed, struct cli_args *a, struct kerr *e)
+{
+	int i, only_pos = 0, rc;
+
+	memset(a, 0, sizeof(*a));
+	a->limit = -1;
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i], *v;
+		size_t idx = 0;
+
+		if (only_pos || arg[0] != '-' || arg[1] == '\0') {
+			if (push(&a->pos, &a->npos, arg)) {
+				rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+				goto fail;
+			}
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_pos = 1;
+			continue;
+		}
+		if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+			a->help = 1;
+			continue;
+		}
+		rc = find_option(arg, allowed, &idx, &v, e);
+		if (rc)
+			goto fail;
+		if (!v) {
+			if (i + 1 >= argc) {
+				rc = kerr_set(e, KE_INVALID, NULL, "option %s needs a value", arg);
+				goto fail;
+			}
+			v = argv[++i];
+		}
+		rc = store(a, options[idx].id, v, e);
+		if (rc)
+			goto fail;
+	}
+	return 0;
+fail:
+	cli_args_free(a);
+	return rc;
+}
+
+void cli_args_free(struct cli_args *a)
+{
+	free(a->files);
+	free(a->pos);
+	a->files = NULL;
+	a->pos = NULL;
+	a->nfiles = a->npos = 0;
+}
