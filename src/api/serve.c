@@ -27,13 +27,14 @@ struct serve_opts {
 	size_t body_max;
 	int heartbeat;
 	int64_t retention;
+	size_t max_watches;
 };
 
 void serve_usage(void)
 {
 	printf("usage: krate serve [--listen HOST:PORT] [--data DIR] [--demo] [--threads N]\n"
 	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
-	       "                   [--event-retention N]\n"
+	       "                   [--event-retention N] [--max-watches N]\n"
 	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n");
 }
 
@@ -112,6 +113,10 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 			if (parse_long(val, 1, 3600, &v))
 				goto bad;
 			o->heartbeat = (int)v;
+		} else if (!strcmp(a, "--max-watches")) {
+			if (parse_long(val, 1, 1000000, &v))
+				goto bad;
+			o->max_watches = (size_t)v;
 		} else if (!strcmp(a, "--event-retention")) {
 			if (parse_long(val, 100, 100000000, &v))
 				goto bad;
@@ -232,7 +237,7 @@ int serve_main(int argc, char **argv)
 	{
 		/* The in-memory ring never reaches further back than the event log,
 		 * so a version the log has pruned is too old everywhere. */
-		struct api_options ao = { store, o.heartbeat, 0, o.body_max,
+		struct api_options ao = { store, o.heartbeat, o.max_watches, o.body_max,
 					  o.retention > 0 && o.retention < 4096 ? (size_t)o.retention : 4096 };
 
 		if (api_create(&ao, &api, &e)) {

@@ -97,7 +97,16 @@ struct sq_wctx {
 	char now[32];                     /* RFC 3339 time shared by every change in the group */
 };
 
-/* ---- connections and statements (store_sqlite.c) ---- */
+/* ---- connections and statements (store_conn.c) ---- */
+
+/* Opens the writer (reader == 0) or a read-only reader connection with its pragmas. */
+int sq_conn_open(struct store *s, int reader, struct sconn **out, struct kerr *e);
+/* Finalizes the cached statements and closes; NULL is ignored. */
+void sq_conn_close(struct sconn *c);
+/* Thread-key destructor: unregisters and closes the exiting thread's reader. */
+void sq_reader_gone(void *conn);
+/* Runs SQL text without parameters (pragmas, schema). */
+int sq_exec(sqlite3 *db, const char *sql, struct kerr *e);
 
 /* Maps a SQLite result code to a KE_* code and sets "what: sqlite message". */
 int sq_err(sqlite3 *db, int rc, struct kerr *e, const char *what);

@@ -84,7 +84,8 @@ struct store_event {
 	const char *kind;
 	const char *ns;
 	const char *name;
-	const char *json;      /* object after the change (before it, for DELETED) */
+	const char *json;      /* object after the change; for DELETED the last state,
+	                        * carrying the deletion's resourceVersion */
 	size_t len;
 };
 
@@ -134,7 +135,8 @@ struct store_op {
 	const char *token_hash;          /* STORE_OP_TOKEN */
 	const struct token_info *token;  /* STORE_OP_TOKEN */
 	/* results */
-	json_t *result;        /* stored object after the write (deleted object for DELETE); caller decrefs */
+	json_t *result;        /* stored object after the write (deleted object for DELETE);
+	                        * NULL for DELETE_NAMESPACE and TOKEN; caller decrefs */
 	int created;           /* 1 when APPLY created the object */
 };
 

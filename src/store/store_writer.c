@@ -30,7 +30,7 @@ static void clear_results(struct store_batch *b)
 	}
 }
 
-/* Restores the writer counters and drops the changes recorded since a mark. */
+/* The writer counters and the recorded events at one point, to roll back to. */
 struct mark {
 	int64_t rv, audit_seq;
 	char audit_hash[65];
@@ -53,17 +53,20 @@ static void mark_restore(struct sq_wctx *w, const struct mark *m)
 	sq_events_truncate(&w->ev, m->events);
 }
 
-/* Undoes the batch's savepoint. 1 when the transaction itself is gone (SQLite
- * rolls back everything on some errors), which breaks the whole group. */
-static int undo_batch(struct sq_wctx *w, struct store_batch *b, const struct mark *m)
+/* Undoes the batch's savepoint. 1 when the group cannot commit: SQLite rolls
+ * the whole transaction back on some errors, or the rollback itself failed. */
+static int undo_batch(struct sq_wctx *w, struct store_batch *b, const struct mark *m,
+		      struct kerr *ge)
 {
 	struct sconn *c = w->s->w;
 
 	mark_restore(w, m);
 	clear_results(b);
-	if (sqlite3_get_autocommit(c->db))
+	if (sqlite3_get_autocommit(c->db)) {
+		kerr_set(ge, KE_IO, NULL, "%s", b->err.message ? b->err.message : "transaction rolled back");
 		return 1;
-	return sq_run(c, ST_ROLLBACK_TO, NULL) != 0;
+	}
+	return sq_run(c, ST_ROLLBACK_TO, ge) != 0;
 }
 
 static char *failed_result(const struct store_batch *b)
@@ -77,19 +80,20 @@ static char *failed_result(const struct store_batch *b)
 	return buf_detach(&r, NULL);
 }
 
-/* Runs one batch inside SAVEPOINT b. Returns 1 when the group cannot commit. */
-static int run_batch(struct sq_wctx *w, struct store_batch *b)
+/* Runs one batch inside SAVEPOINT b. Returns 1 (with ge set) when the group
+ * cannot commit. */
+static int run_batch(struct sq_wctx *w, struct store_batch *b, struct kerr *ge)
 {
 	struct sconn *c = w->s->w;
 	struct kerr ae = KERR_INIT;
 	struct mark m;
 	char *failed = NULL;
 	size_t i;
-	int rc = 0;
+	int rc = 0, broken = 0;
 
 	b->rc = 0;
 	mark_take(w, &m);
-	if (sq_run(c, ST_SAVEPOINT, &b->err))
+	if (sq_run(c, ST_SAVEPOINT, ge))
 		return 1;
 	if (b->n && !b->ops)
 		rc = kerr_set(&b->err, KE_INVALID, NULL, "batch has %zu operations but no array", b->n);
@@ -97,29 +101,24 @@ static int run_batch(struct sq_wctx *w, struct store_batch *b)
 		rc = sq_exec_op(w, &b->ops[i], &b->err);
 	if (rc) {
 		b->rc = rc;
-		if (undo_batch(w, b, &m))
+		if (undo_batch(w, b, &m, ge))
 			return 1;
 		failed = failed_result(b);
 	}
 	if (sq_audit_append(w->s, &b->audit,
 			    rc ? (failed ? failed : "failed:INTERNAL")
 			       : (b->audit.result ? b->audit.result : "allowed"),
-			    w->now, &ae)) {
+			    w->now, &ae) && !rc) {
 		/* the entry and the change are one unit: without the entry the change may not commit */
-		if (!rc) {
-			b->rc = ae.kcode;
-			kerr_clear(&b->err);
-			b->err = ae;
-			ae = (struct kerr)KERR_INIT;
-			if (undo_batch(w, b, &m)) {
-				free(failed);
-				return 1;
-			}
-		}
+		b->rc = ae.kcode;
+		kerr_clear(&b->err);
+		b->err = ae;
+		ae = (struct kerr)KERR_INIT;
+		broken = undo_batch(w, b, &m, ge);
 	}
 	kerr_clear(&ae);
 	free(failed);
-	return sq_run(c, ST_RELEASE, NULL) != 0;
+	return broken || sq_run(c, ST_RELEASE, ge) != 0;
 }
 
 static int write_counters(struct store *s, const struct mark *start, struct kerr *e)
@@ -216,7 +215,7 @@ static void run_group(struct store *s, struct store_batch *group)
 	mark_take(&w, &start);
 	broken = sq_run(s->w, ST_BEGIN_IMMEDIATE, &ge) != 0;
 	for (b = group; b && !broken; b = b->next)
-		broken = run_batch(&w, b);
+		broken = run_batch(&w, b, &ge);
 	if (!broken)
 		broken = write_counters(s, &start, &ge) != 0;
 	if (!broken)

@@ -309,7 +309,7 @@ static void test_org_isolation_and_roles(void **state)
 static void test_paging_and_selectors(void **state)
 {
 	struct http_resp r;
-	char body[512], path[512], cont[512] = "";
+	char body[512], path[1024], cont[512] = "";
 	int i, seen = 0, pages = 0;
 
 	(void)state;

@@ -210,12 +210,36 @@ static void test_watch_errors(void **state)
 	http_resp_free(&r);
 }
 
+static void test_watch_limit(void **state)
+{
+	struct krate_server saved = srv;
+	struct http_resp r;
+	struct sse a, b;
+
+	(void)state;
+	assert_int_equal(harness_start(&srv, "--max-watches 2"), 0);
+	assert_int_equal(http_call(&srv, "POST", "/api/orgs", srv.admin_token, "{\"name\":\"few\"}", NULL, &r), 0);
+	http_resp_free(&r);
+	sse_open(&a, "/api/watch/orgs/few", NULL);
+	sse_open(&b, "/api/watch/orgs/few", NULL);
+	assert_true(sse_wait(&a, ": watching", 5000));
+	assert_true(sse_wait(&b, ": watching", 5000));
+	assert_int_equal(http_call(&srv, "GET", "/api/watch/orgs/few", srv.admin_token, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 429);
+	http_resp_free(&r);
+	sse_close(&a);
+	sse_close(&b);
+	assert_int_equal(harness_stop(&srv), 0);
+	srv = saved;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_watch_live_and_resume),
 		cmocka_unit_test(test_watch_too_old),
 		cmocka_unit_test(test_watch_errors),
+		cmocka_unit_test(test_watch_limit),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
