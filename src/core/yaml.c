@@ -703,7 +703,7 @@ static int plain_is_safe(const char *s, size_t n)
 			return 0;
 		if (s[i] == '#' && i > 0 && s[i - 1] == ' ')
 			return 0;
-		if (0 && must_escape(utf8_decode((const unsigned char *)s + i, &l)))
+		if (must_escape(utf8_decode((const unsigned char *)s + i, &l)))
 			return 0;
 	}
 	return 1;
