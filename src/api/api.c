@@ -12,39 +12,39 @@ enum { AUTH_NONE = 0, AUTH_REQUIRED = 1 };
 struct route {
 	const char *method;
 	const char *pattern;       /* "/api/orgs/{}/resources/{}/{}" */
-	const char *name;          /* metrics label */
+	const char *name;          /* metrics labels: "METHOD /route/{param}" */
 	int auth;
 	api_handler_fn fn;
 };
 
 static const struct route routes[] = {
-	{ "GET", "/healthz", "/healthz", AUTH_NONE, h_healthz },
-	{ "GET", "/readyz", "/readyz", AUTH_NONE, h_readyz },
-	{ "GET", "/metrics", "/metrics", AUTH_NONE, h_metrics },
-	{ "GET", "/api/kinds", "/api/kinds", AUTH_REQUIRED, h_kinds },
-	{ "GET", "/api/whoami", "/api/whoami", AUTH_REQUIRED, h_whoami },
-	{ "POST", "/api/tokens", "/api/tokens", AUTH_REQUIRED, h_token_create },
-	{ "GET", "/api/audit", "/api/audit", AUTH_REQUIRED, h_audit_list },
-	{ "GET", "/api/audit/verify", "/api/audit/verify", AUTH_REQUIRED, h_audit_verify },
-	{ "GET", "/api/controller", "/api/controller", AUTH_REQUIRED, h_controller },
-	{ "GET", "/api/controller/resources", "/api/controller/resources", AUTH_REQUIRED, h_list },
-	{ "POST", "/api/controller/resources", "/api/controller/resources", AUTH_REQUIRED, h_apply },
-	{ "GET", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_get },
-	{ "PUT", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
-	{ "DELETE", "/api/controller/resources/{}/{}", "/api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
-	{ "PUT", "/api/controller/resources/{}/{}/status", "/api/controller/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
-	{ "GET", "/api/orgs", "/api/orgs", AUTH_REQUIRED, h_orgs_list },
-	{ "POST", "/api/orgs", "/api/orgs", AUTH_REQUIRED, h_orgs_create },
-	{ "GET", "/api/orgs/{}", "/api/orgs/{org}", AUTH_REQUIRED, h_orgs_get },
-	{ "GET", "/api/orgs/{}/resources", "/api/orgs/{org}/resources", AUTH_REQUIRED, h_org_list },
-	{ "POST", "/api/orgs/{}/resources", "/api/orgs/{org}/resources", AUTH_REQUIRED, h_org_apply },
-	{ "GET", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_get },
-	{ "PUT", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_put },
-	{ "DELETE", "/api/orgs/{}/resources/{}/{}", "/api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_delete },
-	{ "PUT", "/api/orgs/{}/resources/{}/{}/status", "/api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_org_put_status },
-	{ "GET", "/api/watch/orgs/{}", "/api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
-	{ "GET", "/api/watch/orgs/{}/{}", "/api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
-	{ "GET", "/api/watch/orgs/{}/{}/{}", "/api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/healthz", "GET /healthz", AUTH_NONE, h_healthz },
+	{ "GET", "/readyz", "GET /readyz", AUTH_NONE, h_readyz },
+	{ "GET", "/metrics", "GET /metrics", AUTH_NONE, h_metrics },
+	{ "GET", "/api/kinds", "GET /api/kinds", AUTH_REQUIRED, h_kinds },
+	{ "GET", "/api/whoami", "GET /api/whoami", AUTH_REQUIRED, h_whoami },
+	{ "POST", "/api/tokens", "POST /api/tokens", AUTH_REQUIRED, h_token_create },
+	{ "GET", "/api/audit", "GET /api/audit", AUTH_REQUIRED, h_audit_list },
+	{ "GET", "/api/audit/verify", "GET /api/audit/verify", AUTH_REQUIRED, h_audit_verify },
+	{ "GET", "/api/controller", "GET /api/controller", AUTH_REQUIRED, h_controller },
+	{ "GET", "/api/controller/resources", "GET /api/controller/resources", AUTH_REQUIRED, h_list },
+	{ "POST", "/api/controller/resources", "POST /api/controller/resources", AUTH_REQUIRED, h_apply },
+	{ "GET", "/api/controller/resources/{}/{}", "GET /api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_get },
+	{ "PUT", "/api/controller/resources/{}/{}", "PUT /api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
+	{ "DELETE", "/api/controller/resources/{}/{}", "DELETE /api/controller/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
+	{ "PUT", "/api/controller/resources/{}/{}/status", "PUT /api/controller/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
+	{ "GET", "/api/orgs", "GET /api/orgs", AUTH_REQUIRED, h_orgs_list },
+	{ "POST", "/api/orgs", "POST /api/orgs", AUTH_REQUIRED, h_orgs_create },
+	{ "GET", "/api/orgs/{}", "GET /api/orgs/{org}", AUTH_REQUIRED, h_orgs_get },
+	{ "GET", "/api/orgs/{}/resources", "GET /api/orgs/{org}/resources", AUTH_REQUIRED, h_org_list },
+	{ "POST", "/api/orgs/{}/resources", "POST /api/orgs/{org}/resources", AUTH_REQUIRED, h_org_apply },
+	{ "GET", "/api/orgs/{}/resources/{}/{}", "GET /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_get },
+	{ "PUT", "/api/orgs/{}/resources/{}/{}", "PUT /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_put },
+	{ "DELETE", "/api/orgs/{}/resources/{}/{}", "DELETE /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_delete },
+	{ "PUT", "/api/orgs/{}/resources/{}/{}/status", "PUT /api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_org_put_status },
+	{ "GET", "/api/watch/orgs/{}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
 };
 #define N_ROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -76,27 +76,35 @@ static int split_path(const char *path, const char **starts, size_t *lens)
 	return *p ? -1 : n;
 }
 
-/* Matches one route pattern; captures point into cap_buf (NUL-separated copies). */
-static int route_match(const char *pattern, const char **segs, const size_t *lens, int nseg,
-		       struct route_match *m, char *cap_buf, size_t cap_size)
-{
-	const char *pst[API_MAX_SEGMENTS];
-	size_t plen[API_MAX_SEGMENTS];
-	int np = split_path(pattern, pst, plen), i;
-	size_t used = 0;
+/* Route patterns split once at start-up. */
+static struct {
+	const char *seg[API_MAX_SEGMENTS];
+	size_t len[API_MAX_SEGMENTS];
+	int n;
+} split_routes[N_ROUTES];
 
-	if (np != nseg)
+/* Matches route i; captures are copied NUL-terminated into cap_buf. */
+static int route_match(int i, const char **segs, const size_t *lens, int nseg, struct route_match *m,
+		       char *cap_buf, size_t cap_size)
+{
+	size_t used = 0;
+	int k;
+
+	if (split_routes[i].n != nseg)
 		return 0;
 	m->nseg = 0;
-	for (i = 0; i < np; i++) {
-		if (plen[i] == 2 && !memcmp(pst[i], "{}", 2)) {
-			if (used + lens[i] + 1 > cap_size)
+	for (k = 0; k < nseg; k++) {
+		size_t pl = split_routes[i].len[k];
+		const char *ps = split_routes[i].seg[k];
+
+		if (pl == 2 && !memcmp(ps, "{}", 2)) {
+			if (used + lens[k] + 1 > cap_size)
 				return 0;
-			memcpy(cap_buf + used, segs[i], lens[i]);
-			cap_buf[used + lens[i]] = '\0';
+			memcpy(cap_buf + used, segs[k], lens[k]);
+			cap_buf[used + lens[k]] = '\0';
 			m->seg[m->nseg++] = cap_buf + used;
-			used += lens[i] + 1;
-		} else if (plen[i] != lens[i] || memcmp(pst[i], segs[i], lens[i])) {
+			used += lens[k] + 1;
+		} else if (pl != lens[k] || memcmp(ps, segs[k], lens[k])) {
 			return 0;
 		}
 	}
@@ -164,7 +172,7 @@ int api_handle(struct http_req *r, void *arg)
 	if (!strncmp(path, "/api", 4))
 		http_add_header(r, "Cache-Control", "no-store");
 	for (i = 0; nseg >= 0 && i < N_ROUTES; i++) {
-		if (!route_match(routes[i].pattern, segs, lens, nseg, &m, caps, caps_size))
+		if (!route_match(i, segs, lens, nseg, &m, caps, caps_size))
 			continue;
 		path_matched = 1;
 		if (!strcmp(routes[i].method, method) ||
@@ -208,8 +216,10 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 
 	if (!a)
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	for (i = 0; i < N_ROUTES; i++)
+	for (i = 0; i < N_ROUTES; i++) {
 		route_names[i] = routes[i].name;
+		split_routes[i].n = split_path(routes[i].pattern, split_routes[i].seg, split_routes[i].len);
+	}
 	metrics_init(route_names, N_ROUTES);
 	a->store = o->store;
 	a->body_max = o->body_max;

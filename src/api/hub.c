@@ -32,6 +32,7 @@ struct watcher {
 	size_t off;
 	int ended;
 	atomic_int heartbeat;
+	unsigned long woken_round; /* notifier round that last woke it (list_lock) */
 	struct http_stream *st;
 	struct watcher *prev, *next;
 };
@@ -50,6 +51,15 @@ struct hub {
 
 	pthread_t hb_thread;
 	int hb_started;
+
+	/* Waking watchers is the notifier thread's job, so the store's writer
+	 * (and the clients waiting for its commits) never waits for fan-out. */
+	pthread_t nt_thread;
+	int nt_started, nt_stop, nt_pending;
+	pthread_mutex_t nt_lock;
+	pthread_cond_t nt_cond;
+	int64_t notified_rv;
+	unsigned long round;
 	pthread_mutex_t hb_lock;
 	pthread_cond_t hb_cond;
 	int hb_stop, hb_seconds;
@@ -104,7 +114,6 @@ void hub_publish(const struct store_event *ev, void *arg)
 	struct hub *h = arg;
 	struct buf b = BUF_INIT(WATCH_OUT_MAX);
 	struct frame f = { 0 };
-	struct watcher *w;
 
 	if (format_frame(&b, ev->rv, ev->type, ev->kind, ev->ns, ev->name, ev->json, ev->len))
 		goto fail;
@@ -127,11 +136,10 @@ void hub_publish(const struct store_event *ev, void *arg)
 	h->last_rv = ev->rv;
 	pthread_rwlock_unlock(&h->ring_lock);
 
-	pthread_mutex_lock(&h->list_lock);
-	for (w = h->watchers; w; w = w->next)
-		if (watcher_matches(w, ev->kind, ev->ns, ev->name))
-			http_stream_wake(w->st);
-	pthread_mutex_unlock(&h->list_lock);
+	pthread_mutex_lock(&h->nt_lock);
+	h->nt_pending = 1;
+	pthread_cond_signal(&h->nt_cond);
+	pthread_mutex_unlock(&h->nt_lock);
 	return;
 fail:
 	/* Watches that miss this frame replay it from the event log. */
@@ -370,6 +378,57 @@ fail:
 	return rc;
 }
 
+/* Wakes each watcher matching a frame published since the last round, once. */
+static void notify_round(struct hub *h)
+{
+	struct watcher *w;
+	size_t i;
+	int64_t first;
+
+	h->round++;
+	pthread_mutex_lock(&h->list_lock);
+	pthread_rwlock_rdlock(&h->ring_lock);
+	first = h->count ? h->ring[h->start].rv : h->last_rv + 1;
+	if (h->notified_rv < first - 1) {
+		/* frames were evicted before we saw them: wake everyone */
+		for (w = h->watchers; w; w = w->next)
+			http_stream_wake(w->st);
+	} else {
+		for (i = ring_seek(h, h->notified_rv); i < h->count; i++) {
+			const struct frame *f = &h->ring[(h->start + i) % h->cap];
+
+			for (w = h->watchers; w; w = w->next) {
+				if (w->woken_round != h->round && watcher_matches(w, f->kind, f->ns, f->name)) {
+					w->woken_round = h->round;
+					http_stream_wake(w->st);
+				}
+			}
+		}
+	}
+	h->notified_rv = h->last_rv;
+	pthread_rwlock_unlock(&h->ring_lock);
+	pthread_mutex_unlock(&h->list_lock);
+}
+
+static void *notifier_main(void *arg)
+{
+	struct hub *h = arg;
+
+	pthread_mutex_lock(&h->nt_lock);
+	while (!h->nt_stop) {
+		if (!h->nt_pending) {
+			pthread_cond_wait(&h->nt_cond, &h->nt_lock);
+			continue;
+		}
+		h->nt_pending = 0;
+		pthread_mutex_unlock(&h->nt_lock);
+		notify_round(h);
+		pthread_mutex_lock(&h->nt_lock);
+	}
+	pthread_mutex_unlock(&h->nt_lock);
+	return NULL;
+}
+
 static void *heartbeat_main(void *arg)
 {
 	struct hub *h = arg;
@@ -410,10 +469,18 @@ int hub_create(const struct hub_options *o, struct hub **out, struct kerr *e)
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
 	h->last_rv = store_current_rv(o->store);
+	h->notified_rv = h->last_rv;
 	pthread_rwlock_init(&h->ring_lock, NULL);
 	pthread_mutex_init(&h->list_lock, NULL);
 	pthread_mutex_init(&h->hb_lock, NULL);
 	pthread_cond_init(&h->hb_cond, NULL);
+	pthread_mutex_init(&h->nt_lock, NULL);
+	pthread_cond_init(&h->nt_cond, NULL);
+	if (pthread_create(&h->nt_thread, NULL, notifier_main, h)) {
+		hub_destroy(h);
+		return kerr_set(e, KE_INTERNAL, NULL, "cannot start the watch notifier thread");
+	}
+	h->nt_started = 1;
 	if (pthread_create(&h->hb_thread, NULL, heartbeat_main, h)) {
 		hub_destroy(h);
 		return kerr_set(e, KE_INTERNAL, NULL, "cannot start the heartbeat thread");
@@ -457,6 +524,13 @@ void hub_destroy(struct hub *h)
 		pthread_mutex_unlock(&h->hb_lock);
 		pthread_join(h->hb_thread, NULL);
 	}
+	if (h->nt_started) {
+		pthread_mutex_lock(&h->nt_lock);
+		h->nt_stop = 1;
+		pthread_cond_signal(&h->nt_cond);
+		pthread_mutex_unlock(&h->nt_lock);
+		pthread_join(h->nt_thread, NULL);
+	}
 	for (i = 0; i < h->count; i++)
 		frame_free(&h->ring[(h->start + i) % h->cap]);
 	free(h->ring);
@@ -464,5 +538,7 @@ void hub_destroy(struct hub *h)
 	pthread_mutex_destroy(&h->list_lock);
 	pthread_mutex_destroy(&h->hb_lock);
 	pthread_cond_destroy(&h->hb_cond);
+	pthread_mutex_destroy(&h->nt_lock);
+	pthread_cond_destroy(&h->nt_cond);
 	free(h);
 }

@@ -52,8 +52,18 @@ static int64_t object_rv(json_t *obj)
 /* Resolves kind, org and namespace for the single-object routes. route_org is
  * the {org} of /api/orgs/{org}/..., else NULL (then ?namespace= or the
  * token's org decides). */
+/* Org visibility without a store read; the org's existence is checked by the caller. */
+static int org_visible(const struct principal *p, const char *org, struct kerr *e)
+{
+	if (!org || !util_dns_label(org) || !api_org_allowed(p, org))
+		return kerr_set(e, KE_NOTFOUND, "ORG_NOT_FOUND", "organization not found");
+	return 0;
+}
+
+/* verify_org = 0 skips the read of the Organization: a GET that finds its
+ * object proves the org exists, and checks it only when the object is missing. */
 static int resolve_target(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
-			  const char *kind, const char *name, struct target *t, struct kerr *e)
+			  const char *kind, const char *name, int verify_org, struct target *t, struct kerr *e)
 {
 	const char *org = route_org;
 
@@ -62,7 +72,7 @@ static int resolve_target(struct api *a, struct http_req *r, const struct princi
 	t->name = name;
 	if (!t->kd)
 		return kerr_set(e, KE_NOTFOUND, "UNKNOWN_KIND", "unknown resource kind '%s'", kind);
-	if (route_org && api_org_check(a, p, route_org, e))
+	if (route_org && (verify_org ? api_org_check(a, p, route_org, e) : org_visible(p, route_org, e)))
 		return e->kcode;
 	if (t->kd->scope == SCOPE_PLATFORM) {
 		/* Platform objects are per-org records named after the org. */
@@ -79,7 +89,7 @@ static int resolve_target(struct api *a, struct http_req *r, const struct princi
 		return kerr_set(e, KE_UNPROCESSABLE, "ORG_REQUIRED",
 				"%s is org-scoped: give ?namespace=krate-org-<org> or use /api/orgs/{org}/...",
 				t->kd->kind);
-	if (!route_org && api_org_check(a, p, org, e))
+	if (!route_org && (verify_org ? api_org_check(a, p, org, e) : org_visible(p, org, e)))
 		return e->kcode;
 	if (admission_org_namespace(org, t->ns, sizeof(t->ns)))
 		return kerr_set(e, KE_NOTFOUND, "ORG_NOT_FOUND", "organization not found");
@@ -94,11 +104,11 @@ static int do_get(struct api *a, struct http_req *r, const struct principal *p, 
 	struct target t;
 	char *json = NULL;
 	size_t len;
-	int rc = resolve_target(a, r, p, route_org, kind, name, &t, &e);
+	int rc = resolve_target(a, r, p, route_org, kind, name, 0, &t, &e);
 
 	if (!rc) {
 		rc = store_get(a->store, t.kd->kind, t.ns, name, &json, &len, &e);
-		if (rc == KE_NOTFOUND && !e.resource)
+		if (rc == KE_NOTFOUND && t.org && api_org_check(a, p, t.org, &e) == 0 && !e.resource)
 			kerr_set_resource(&e, t.kd->kind, t.ns, name);
 	}
 	if (rc) {
@@ -430,7 +440,7 @@ static int do_put(struct api *a, struct http_req *r, const struct principal *p, 
 	const struct kind_def *kd;
 	int rc;
 
-	if (resolve_target(a, r, p, route_org, kind, name, &t, &e))
+	if (resolve_target(a, r, p, route_org, kind, name, 1, &t, &e))
 		goto deny;
 	api_resource_id(&res, t.kd->kind, t.ns, name);
 	if (check_write_role(p, t.kd, &e))
@@ -530,7 +540,7 @@ static int do_delete(struct api *a, struct http_req *r, const struct principal *
 	json_t *tgt;
 	int rc;
 
-	if (resolve_target(a, r, p, route_org, kind, name, &t, &e))
+	if (resolve_target(a, r, p, route_org, kind, name, 1, &t, &e))
 		goto deny;
 	api_resource_id(&res, t.kd->kind, t.ns, name);
 	if (check_write_role(p, t.kd, &e))

@@ -3,6 +3,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <string.h>
 
 static const int status_codes[] = { 200, 201, 202, 204, 207, 304, 400, 401, 403, 404, 405, 409,
 				    410, 413, 422, 429, 500, 503 };
@@ -47,9 +48,15 @@ void metrics_observe(int route_id, int status, uint64_t nanos)
 	atomic_fetch_add_explicit(&m->count, 1, memory_order_relaxed);
 }
 
-static const char *route_name(int i)
+/* Appends method="...",route="..." for route i. */
+static int route_labels(struct buf *out, int i)
 {
-	return i < n_routes ? names[i] : "unmatched";
+	const char *name = i < n_routes ? names[i] : NULL;
+	const char *sp = name ? strchr(name, ' ') : NULL;
+
+	if (!sp)
+		return buf_addstr(out, "method=\"\",route=\"unmatched\"");
+	return buf_printf(out, "method=\"%.*s\",route=\"%s\"", (int)(sp - name), name, sp + 1);
 }
 
 int metrics_render(struct buf *out)
@@ -65,12 +72,12 @@ int metrics_render(struct buf *out)
 
 			if (!v)
 				continue;
+			rc |= buf_addstr(out, "krate_http_requests_total{");
+			rc |= route_labels(out, r);
 			if (i < N_STATUS)
-				rc |= buf_printf(out, "krate_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n",
-						 route_name(r), status_codes[i], (unsigned long long)v);
+				rc |= buf_printf(out, ",code=\"%d\"} %llu\n", status_codes[i], (unsigned long long)v);
 			else
-				rc |= buf_printf(out, "krate_http_requests_total{route=\"%s\",code=\"other\"} %llu\n",
-						 route_name(r), (unsigned long long)v);
+				rc |= buf_printf(out, ",code=\"other\"} %llu\n", (unsigned long long)v);
 		}
 	}
 	rc |= buf_addstr(out, "# HELP krate_http_request_duration_seconds Request latency by route.\n"
@@ -82,17 +89,19 @@ int metrics_render(struct buf *out)
 			continue;
 		for (i = 0; i <= N_BUCKETS; i++) {
 			cum += atomic_load_explicit(&routes[r].buckets[i], memory_order_relaxed);
+			rc |= buf_addstr(out, "krate_http_request_duration_seconds_bucket{");
+			rc |= route_labels(out, r);
 			if (i < N_BUCKETS)
-				rc |= buf_printf(out, "krate_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-						 route_name(r), bucket_le[i], (unsigned long long)cum);
+				rc |= buf_printf(out, ",le=\"%g\"} %llu\n", bucket_le[i], (unsigned long long)cum);
 			else
-				rc |= buf_printf(out, "krate_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-						 route_name(r), (unsigned long long)cum);
+				rc |= buf_printf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
 		}
-		rc |= buf_printf(out, "krate_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", route_name(r),
-				 (double)atomic_load_explicit(&routes[r].sum_ns, memory_order_relaxed) / 1e9);
-		rc |= buf_printf(out, "krate_http_request_duration_seconds_count{route=\"%s\"} %llu\n", route_name(r),
-				 (unsigned long long)count);
+		rc |= buf_addstr(out, "krate_http_request_duration_seconds_sum{");
+		rc |= route_labels(out, r);
+		rc |= buf_printf(out, "} %.6f\n", (double)atomic_load_explicit(&routes[r].sum_ns, memory_order_relaxed) / 1e9);
+		rc |= buf_addstr(out, "krate_http_request_duration_seconds_count{");
+		rc |= route_labels(out, r);
+		rc |= buf_printf(out, "} %llu\n", (unsigned long long)count);
 	}
 	return rc ? KE_NOMEM : 0;
 }

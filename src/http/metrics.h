@@ -10,7 +10,8 @@
 
 #define METRICS_MAX_ROUTES 64
 
-/* names must outlive the process (string literals). Returns 0 or KE_INVALID. */
+/* names are "METHOD /route" and must outlive the process (string literals).
+ * Returns 0 or KE_INVALID. */
 int metrics_init(const char *const *route_names, int n);
 void metrics_observe(int route_id, int status, uint64_t nanos);
 /* Appends the request counters and histograms in text exposition format. */

@@ -231,17 +231,19 @@ static void server_release(struct http_server *s)
 
 void http_complete(struct http_req *r)
 {
-	struct http_server *srv = r->srv;
+	struct MHD_Connection *conn;
 	int resume;
 
 	pthread_mutex_lock(&r->lock);
 	r->completed = 1;
 	resume = r->suspended;
 	r->suspended = 0;
-	if (resume)
-		MHD_resume_connection(r->conn);
+	conn = r->conn;
 	pthread_mutex_unlock(&r->lock);
-	(void)srv;
+	/* Once resumed (or, when never suspended, once unlocked) the server may
+	 * finish and free r at any moment: r is not touched past this point. */
+	if (resume)
+		MHD_resume_connection(conn);
 }
 
 /* ---- streams ---- */
@@ -337,15 +339,17 @@ static enum MHD_Result queue_prepared(struct http_req *r)
 	return ret;
 }
 
-static void dispatch(struct http_server *s, struct http_req *r)
+/* Returns 1 when the connection was suspended to wait for http_complete():
+ * the response is then queued on the call that follows the resume. */
+static int dispatch(struct http_server *s, struct http_req *r)
 {
-	int rc;
+	int rc, suspended = 0;
 
 	if (r->too_big) {
 		http_respond_errorf(r, KE_TOOBIG, NULL, "request body exceeds the limit of %zu bytes",
 				    s->opt.body_max);
 		r->state = REQ_HANDLED;
-		return;
+		return 0;
 	}
 	rc = s->opt.handler(r, s->opt.app);
 	if (rc == HTTP_DEFER) {
@@ -354,13 +358,15 @@ static void dispatch(struct http_server *s, struct http_req *r)
 		r->state = REQ_DEFERRED;
 		if (!r->completed) {
 			r->suspended = 1;
+			suspended = 1;
 			MHD_suspend_connection(r->conn);
 		}
 		pthread_mutex_unlock(&r->lock);
-		return;
+		return suspended;
 	}
 	if (rc != HTTP_STREAM)
 		r->state = REQ_HANDLED;
+	return 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -396,16 +402,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			*upload_size = 0;
 			return MHD_YES;
 		}
-		dispatch(s, r);
-		if (r->state == REQ_DEFERRED) {
-			int ready;
-
-			pthread_mutex_lock(&r->lock);
-			ready = r->completed && !r->suspended;
-			pthread_mutex_unlock(&r->lock);
-			if (!ready)
-				return MHD_YES;
-		}
+		if (dispatch(s, r))
+			return MHD_YES;
 		return queue_prepared(r);
 	case REQ_DEFERRED:
 		/* resumed after http_complete() */

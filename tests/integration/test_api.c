@@ -406,7 +406,7 @@ static void test_controller_model_and_metrics(void **state)
 	http_resp_free(&r);
 
 	assert_int_equal(call("GET", "/metrics", NULL, NULL, &r), 200);
-	assert_non_null(strstr(r.body, "krate_http_requests_total{route=\"/api/controller\",code=\"200\"}"));
+	assert_non_null(strstr(r.body, "krate_http_requests_total{method=\"GET\",route=\"/api/controller\",code=\"200\"}"));
 	assert_non_null(strstr(r.body, "krate_http_request_duration_seconds_bucket"));
 	assert_non_null(strstr(r.body, "krate_watches_open"));
 	assert_non_null(strstr(r.body, "krate_store_bytes"));
