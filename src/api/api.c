@@ -169,8 +169,6 @@ int api_handle(struct http_req *r, void *arg)
 	caps = malloc(caps_size);
 	if (!caps)
 		return api_failf(r, KE_NOMEM, NULL, "out of memory");
-	if (!strncmp(path, "/api", 4))
-		http_add_header(r, "Cache-Control", "no-store");
 	for (i = 0; nseg >= 0 && i < N_ROUTES; i++) {
 		if (!route_match(i, segs, lens, nseg, &m, caps, caps_size))
 			continue;

@@ -144,6 +144,8 @@ static void apply_headers(struct http_req *r, struct MHD_Response *resp)
 	for (h = r->headers; h; h = h->next)
 		MHD_add_response_header(resp, h->name, h->value);
 	MHD_add_response_header(resp, "X-Correlation-Id", r->correlation_id);
+	/* Everything this server answers is live state: never cache it. */
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
 }
 
 static int set_response(struct http_req *r, int status, const char *ctype, struct MHD_Response *resp)
@@ -484,6 +486,9 @@ int http_server_start(const struct http_server_options *o, struct http_server **
 				     MHD_OPTION_THREAD_POOL_SIZE, threads,
 				     MHD_OPTION_CONNECTION_LIMIT, s->opt.conn_limit,
 				     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+				     /* MHD clears the pool per request: 16 KiB holds any sane
+				      * header set at half the cost of the 32 KiB default */
+				     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
 				     MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 				     MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				     MHD_OPTION_END);
