@@ -119,17 +119,11 @@ int api_fail(struct http_req *r, const struct kerr *e)
 
 int api_failf(struct http_req *r, int kcode, const char *code, const char *fmt, ...)
 {
-	struct kerr e = KERR_INIT;
-	struct buf msg = BUF_INIT(4096);
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&msg, fmt, ap);
+	http_respond_verrorf(r, kcode, code, fmt, ap);
 	va_end(ap);
-	kerr_set(&e, kcode, code, "%s", msg.data ? msg.data : "error");
-	buf_free(&msg);
-	http_respond_error(r, &e);
-	kerr_clear(&e);
 	return HTTP_DONE;
 }
 

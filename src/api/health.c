@@ -37,8 +37,19 @@ int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, str
 	return HTTP_DONE;
 }
 
+/* Gauges read from store_stats() at scrape time. */
+static const struct {
+	const char *name, *help, *key;
+} store_gauges[] = {
+	{ "krate_store_objects", "Stored objects.", "objects" },
+	{ "krate_store_bytes", "Size of the store's database file.", "bytes" },
+	{ "krate_store_resource_version", "Current resourceVersion.", "resourceVersion" },
+	{ "krate_audit_entries", "Audit log entries.", "auditEntries" },
+};
+
 int h_metrics(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
+	size_t i;
 	struct buf out = BUF_INIT(4u * 1024u * 1024u);
 	struct kerr e = KERR_INIT;
 	json_t *st = NULL;
@@ -51,18 +62,10 @@ int h_metrics(struct api *a, struct http_req *r, const struct route_match *m, st
 	buf_printf(&out, "# HELP krate_watches_open Open watch streams.\n# TYPE krate_watches_open gauge\n"
 			 "krate_watches_open %zu\n", hub_open_watches(a->hub));
 	if (!store_stats(a->store, &st, &e)) {
-		buf_printf(&out, "# HELP krate_store_objects Stored objects.\n# TYPE krate_store_objects gauge\n"
-				 "krate_store_objects %lld\n",
-			   (long long)json_integer_value(json_object_get(st, "objects")));
-		buf_printf(&out, "# HELP krate_store_bytes Size of the store's database file.\n"
-				 "# TYPE krate_store_bytes gauge\nkrate_store_bytes %lld\n",
-			   (long long)json_integer_value(json_object_get(st, "bytes")));
-		buf_printf(&out, "# HELP krate_store_resource_version Current resourceVersion.\n"
-				 "# TYPE krate_store_resource_version gauge\nkrate_store_resource_version %lld\n",
-			   (long long)json_integer_value(json_object_get(st, "resourceVersion")));
-		buf_printf(&out, "# HELP krate_audit_entries Audit log entries.\n# TYPE krate_audit_entries gauge\n"
-				 "krate_audit_entries %lld\n",
-			   (long long)json_integer_value(json_object_get(st, "auditEntries")));
+		for (i = 0; i < sizeof(store_gauges) / sizeof(store_gauges[0]); i++)
+			buf_printf(&out, "# HELP %s %s\n# TYPE %s gauge\n%s %lld\n", store_gauges[i].name,
+				   store_gauges[i].help, store_gauges[i].name, store_gauges[i].name,
+				   (long long)json_integer_value(json_object_get(st, store_gauges[i].key)));
 	}
 	json_decref(st);
 	kerr_clear(&e);

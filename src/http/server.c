@@ -199,14 +199,22 @@ int http_respond_error(struct http_req *r, const struct kerr *e)
 
 int http_respond_errorf(struct http_req *r, int kcode, const char *code, const char *fmt, ...)
 {
-	struct kerr e = KERR_INIT;
-	struct buf msg = BUF_INIT(4096);
 	va_list ap;
 	int rc;
 
 	va_start(ap, fmt);
-	buf_vprintf(&msg, fmt, ap);
+	rc = http_respond_verrorf(r, kcode, code, fmt, ap);
 	va_end(ap);
+	return rc;
+}
+
+int http_respond_verrorf(struct http_req *r, int kcode, const char *code, const char *fmt, va_list ap)
+{
+	struct kerr e = KERR_INIT;
+	struct buf msg = BUF_INIT(4096);
+	int rc;
+
+	buf_vprintf(&msg, fmt, ap);
 	kerr_set(&e, kcode, code, "%s", msg.data ? msg.data : "error");
 	buf_free(&msg);
 	rc = http_respond_error(r, &e);

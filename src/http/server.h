@@ -15,6 +15,7 @@
 #ifndef KRATE_HTTP_SERVER_H
 #define KRATE_HTTP_SERVER_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -75,6 +76,8 @@ int http_respond_json(struct http_req *r, int status, json_t *v);
 int http_respond_error(struct http_req *r, const struct kerr *e);
 int http_respond_errorf(struct http_req *r, int kcode, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+int http_respond_verrorf(struct http_req *r, int kcode, const char *code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
 
 /* For HTTP_DEFER: respond with one of the http_respond_* calls, then call
  * http_complete() from any thread. The request must not be touched after. */
