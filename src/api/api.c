@@ -11,7 +11,7 @@ enum { AUTH_NONE = 0, AUTH_REQUIRED = 1 };
 
 struct route {
 	const char *method;
-	const char *pattern;       /* "/api/orgs/{}/resources/{}/{}" */
+	const char *pattern;       /* "/api/orgs/{org}/resources/{}/{}" */
 	const char *name;          /* metrics labels: "METHOD /route/{param}" */
 	int auth;
 	api_handler_fn fn;
@@ -35,16 +35,16 @@ static const struct route routes[] = {
 	{ "PUT", "/api/controller/resources/{}/{}/status", "PUT /api/controller/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
 	{ "GET", "/api/orgs", "GET /api/orgs", AUTH_REQUIRED, h_orgs_list },
 	{ "POST", "/api/orgs", "POST /api/orgs", AUTH_REQUIRED, h_orgs_create },
-	{ "GET", "/api/orgs/{}", "GET /api/orgs/{org}", AUTH_REQUIRED, h_orgs_get },
-	{ "GET", "/api/orgs/{}/resources", "GET /api/orgs/{org}/resources", AUTH_REQUIRED, h_org_list },
-	{ "POST", "/api/orgs/{}/resources", "POST /api/orgs/{org}/resources", AUTH_REQUIRED, h_org_apply },
-	{ "GET", "/api/orgs/{}/resources/{}/{}", "GET /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_get },
-	{ "PUT", "/api/orgs/{}/resources/{}/{}", "PUT /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_put },
-	{ "DELETE", "/api/orgs/{}/resources/{}/{}", "DELETE /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_org_delete },
-	{ "PUT", "/api/orgs/{}/resources/{}/{}/status", "PUT /api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_org_put_status },
-	{ "GET", "/api/watch/orgs/{}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
-	{ "GET", "/api/watch/orgs/{}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
-	{ "GET", "/api/watch/orgs/{}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/orgs/{org}", "GET /api/orgs/{org}", AUTH_REQUIRED, h_orgs_get },
+	{ "GET", "/api/orgs/{org}/resources", "GET /api/orgs/{org}/resources", AUTH_REQUIRED, h_list },
+	{ "POST", "/api/orgs/{org}/resources", "POST /api/orgs/{org}/resources", AUTH_REQUIRED, h_apply },
+	{ "GET", "/api/orgs/{org}/resources/{}/{}", "GET /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_get },
+	{ "PUT", "/api/orgs/{org}/resources/{}/{}", "PUT /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
+	{ "DELETE", "/api/orgs/{org}/resources/{}/{}", "DELETE /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
+	{ "PUT", "/api/orgs/{org}/resources/{}/{}/status", "PUT /api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
+	{ "GET", "/api/watch/orgs/{org}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{org}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
+	{ "GET", "/api/watch/orgs/{org}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
 };
 #define N_ROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -93,11 +93,19 @@ static int route_match(int i, const char **segs, const size_t *lens, int nseg, s
 	if (split_routes[i].n != nseg)
 		return 0;
 	m->nseg = 0;
+	m->org = NULL;
 	for (k = 0; k < nseg; k++) {
 		size_t pl = split_routes[i].len[k];
 		const char *ps = split_routes[i].seg[k];
 
-		if (pl == 2 && !memcmp(ps, "{}", 2)) {
+		if (pl == 5 && !memcmp(ps, "{org}", 5)) {
+			if (used + lens[k] + 1 > cap_size)
+				return 0;
+			memcpy(cap_buf + used, segs[k], lens[k]);
+			cap_buf[used + lens[k]] = '\0';
+			m->org = cap_buf + used;
+			used += lens[k] + 1;
+		} else if (pl == 2 && !memcmp(ps, "{}", 2)) {
 			if (used + lens[k] + 1 > cap_size)
 				return 0;
 			memcpy(cap_buf + used, segs[k], lens[k]);

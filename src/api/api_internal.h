@@ -30,7 +30,8 @@ struct principal {
 };
 
 struct route_match {
-	const char *seg[API_MAX_SEGMENTS]; /* captured {params} in order */
+	const char *org;                   /* the {org} of /api/orgs/{org}/..., else NULL */
+	const char *seg[API_MAX_SEGMENTS]; /* the other captured {} params in order */
 	int nseg;
 };
 
@@ -83,12 +84,6 @@ int h_get(struct api *a, struct http_req *r, const struct route_match *m, struct
 int h_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_apply(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
-int h_org_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 /* Admits, authorises and applies docs (a JSON array of objects; borrowed). */
 int api_apply_docs(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
 		   json_t *docs);

@@ -116,8 +116,8 @@ int h_orgs_get(struct api *a, struct http_req *r, const struct route_match *m, s
 	char *json = NULL;
 	size_t len;
 
-	if (api_org_check(a, p, m->seg[0], &e) ||
-	    store_get(a->store, "Organization", KRATE_PLATFORM_NS, m->seg[0], &json, &len, &e)) {
+	if (api_org_check(a, p, m->org, &e) ||
+	    store_get(a->store, "Organization", KRATE_PLATFORM_NS, m->org, &json, &len, &e)) {
 		api_fail(r, &e);
 		kerr_clear(&e);
 		return HTTP_DONE;

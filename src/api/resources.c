@@ -122,12 +122,7 @@ static int do_get(struct api *a, struct http_req *r, const struct principal *p, 
 
 int h_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	return do_get(a, r, p, NULL, m->seg[0], m->seg[1]);
-}
-
-int h_org_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_get(a, r, p, m->seg[0], m->seg[1], m->seg[2]);
+	return do_get(a, r, p, m->org, m->seg[0], m->seg[1]);
 }
 
 /* ---- lists ---- */
@@ -225,13 +220,7 @@ fail:
 
 int h_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	(void)m;
-	return do_list(a, r, p, NULL);
-}
-
-int h_org_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_list(a, r, p, m->seg[0]);
+	return do_list(a, r, p, m->org);
 }
 
 /* ---- apply (POST) ---- */
@@ -404,13 +393,7 @@ deny:
 
 int h_apply(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	(void)m;
-	return do_apply(a, r, p, NULL);
-}
-
-int h_org_apply(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_apply(a, r, p, m->seg[0]);
+	return do_apply(a, r, p, m->org);
 }
 
 /* ---- PUT (update) and PUT .../status ---- */
@@ -509,22 +492,12 @@ deny:
 
 int h_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	return do_put(a, r, p, NULL, m->seg[0], m->seg[1], 0);
-}
-
-int h_org_put(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_put(a, r, p, m->seg[0], m->seg[1], m->seg[2], 0);
+	return do_put(a, r, p, m->org, m->seg[0], m->seg[1], 0);
 }
 
 int h_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	return do_put(a, r, p, NULL, m->seg[0], m->seg[1], 1);
-}
-
-int h_org_put_status(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_put(a, r, p, m->seg[0], m->seg[1], m->seg[2], 1);
+	return do_put(a, r, p, m->org, m->seg[0], m->seg[1], 1);
 }
 
 /* ---- DELETE ---- */
@@ -577,10 +550,5 @@ deny:
 
 int h_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	return do_delete(a, r, p, NULL, m->seg[0], m->seg[1]);
-}
-
-int h_org_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return do_delete(a, r, p, m->seg[0], m->seg[1], m->seg[2]);
+	return do_delete(a, r, p, m->org, m->seg[0], m->seg[1]);
 }

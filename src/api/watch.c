@@ -15,10 +15,10 @@ int h_watch(struct api *a, struct http_req *r, const struct route_match *m, stru
 
 	if (!rvs)
 		rvs = http_req_header(r, "Last-Event-ID");
-	if (api_org_check(a, p, m->seg[0], &e))
+	if (api_org_check(a, p, m->org, &e))
 		goto fail;
-	if (m->nseg > 1 && !(kd = kinds_lookup(m->seg[1]))) {
-		kerr_set(&e, KE_NOTFOUND, "UNKNOWN_KIND", "unknown resource kind '%s'", m->seg[1]);
+	if (m->nseg > 0 && !(kd = kinds_lookup(m->seg[0]))) {
+		kerr_set(&e, KE_NOTFOUND, "UNKNOWN_KIND", "unknown resource kind '%s'", m->seg[0]);
 		goto fail;
 	}
 	if (kd && kd->scope == SCOPE_PLATFORM) {
@@ -39,10 +39,10 @@ int h_watch(struct api *a, struct http_req *r, const struct route_match *m, stru
 		spec.have_rv = v > 0;
 		spec.rv = v;
 	}
-	admission_org_namespace(m->seg[0], ns, sizeof(ns));
+	admission_org_namespace(m->org, ns, sizeof(ns));
 	spec.ns = ns;
 	spec.kind = kd ? kd->kind : NULL;
-	spec.name = m->nseg > 2 ? m->seg[2] : NULL;
+	spec.name = m->nseg > 1 ? m->seg[1] : NULL;
 	http_add_header(r, "X-Accel-Buffering", "no");
 	rc = hub_watch(a->hub, r, &spec, &e);
 	if (rc == HTTP_STREAM)
