@@ -4,7 +4,9 @@
  *
  * Threading: the writer connection `w` and the writer-owned counters (rv,
  * audit_seq, audit_hash, event_count) are only touched with `wlock` held.
- * Reader connections are per thread (pthread key) and never shared. */
+ * Reader connections are per thread (pthread key) and never shared. The read
+ * cache (store_cache.c) has its own locks; only the writer thread changes what
+ * it holds for committed writes. */
 #ifndef KRATE_SQLITE_INTERNAL_H
 #define KRATE_SQLITE_INTERNAL_H
 
@@ -38,6 +40,8 @@ enum sq_stmt_id {
 	ST_COUNT = ST_LIST + 8
 };
 
+struct sq_cache;
+
 struct sconn {
 	sqlite3 *db;
 	struct store *s;
@@ -70,6 +74,8 @@ struct store {
 	pthread_mutex_t hmu;
 	store_event_fn hook;
 	void *hook_arg;
+
+	struct sq_cache *cache;           /* store_get's cache; see store_cache.c */
 
 	pthread_key_t key;
 	int key_ok;
@@ -118,6 +124,9 @@ void sq_release(struct sconn *c, enum sq_stmt_id id, sqlite3_stmt *st);
 int sq_run(struct sconn *c, enum sq_stmt_id id, struct kerr *e);
 /* The calling thread's read-only connection, opened on first use. */
 int sq_reader(struct store *s, struct sconn **out, struct kerr *e);
+/* 1 when the connection already holds a read snapshot (an open transaction or
+ * an unfinished statement), so its next read may be older than the latest commit. */
+int sq_in_snapshot(struct sconn *c);
 /* Nestable read transaction: one snapshot for several statements. */
 int sq_read_begin(struct sconn *c, struct kerr *e);
 void sq_read_end(struct sconn *c);
@@ -141,5 +150,29 @@ void sq_events_truncate(struct sq_events *ev, size_t n);
 /* Appends the next audit entry with the given result inside the open transaction. */
 int sq_audit_append(struct store *s, const struct audit_entry *a, const char *result,
 		    const char *now, struct kerr *e);
+
+/* ---- read cache (store_cache.c) ---- */
+
+/* cap 0 = the default (64 MiB). KE_NOMEM on failure. */
+int sq_cache_new(size_t cap, struct sq_cache **out);
+void sq_cache_free(struct sq_cache *c);
+/* A hit: *json gets a malloc'd copy (caller frees). KE_NOTFOUND on a miss, KE_NOMEM. */
+int sq_cache_get(struct sq_cache *c, const char *kind, const char *ns, const char *name,
+		 char **json, size_t *len);
+/* Readers: take the epoch before reading SQLite on a miss, then offer what was
+ * read; the fill is dropped if a commit may have happened in between. */
+uint64_t sq_cache_epoch(struct sq_cache *c);
+void sq_cache_fill(struct sq_cache *c, uint64_t epoch, const char *kind, const char *ns,
+		   const char *name, const char *json, size_t len);
+/* Writer thread, around the COMMIT of a group that changed objects: begin right
+ * before COMMIT, end after it with the group's events (NULL if it failed),
+ * before anyone learns of the commit. */
+void sq_cache_commit_begin(struct sq_cache *c);
+void sq_cache_commit_end(struct sq_cache *c, const struct sq_events *ev);
+
+struct sq_cache_stats {
+	size_t entries, bytes, cap;
+};
+void sq_cache_stats(struct sq_cache *c, struct sq_cache_stats *out);
 
 #endif

@@ -13,8 +13,10 @@
  * and to the hash-chained audit log in the same transaction.
  *
  * Writes go through one writer thread that commits whatever is queued in one
- * transaction (group commit) and acknowledges only after the commit. Reads use
- * per-thread connections and never wait for the writer.
+ * transaction (group commit) and acknowledges only after the commit. store_get
+ * answers from an in-memory cache that the writer updates after each commit;
+ * misses and every other read use per-thread connections and never wait for
+ * a commit.
  *
  * Ownership: strings and JSON returned through out-parameters belong to the
  * caller (free()/json_decref()); everything passed in is borrowed. */
@@ -33,6 +35,8 @@ struct store_options {
 	int sync_full;             /* 1: fsync every commit (power-loss safe); 0: WAL NORMAL (crash safe) */
 	int64_t event_retention;   /* events kept for watch resume (default 100000) */
 	size_t queue_max;          /* pending write batches before KE_RATELIMIT (default 4096) */
+	size_t cache_bytes;        /* memory cap of the store_get cache (JSON text and keys);
+	                            * 0 = default 64 MiB */
 };
 
 int store_open(const struct store_options *o, struct store **out, struct kerr *e);

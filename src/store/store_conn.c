@@ -351,6 +351,18 @@ int sq_reader(struct store *s, struct sconn **out, struct kerr *e)
 	return 0;
 }
 
+int sq_in_snapshot(struct sconn *c)
+{
+	sqlite3_stmt *p = NULL;
+
+	if (c->depth > 0 || !sqlite3_get_autocommit(c->db))
+		return 1;
+	while ((p = sqlite3_next_stmt(c->db, p)))
+		if (sqlite3_stmt_busy(p))
+			return 1;
+	return 0;
+}
+
 int sq_read_begin(struct sconn *c, struct kerr *e)
 {
 	int rc;

@@ -120,6 +120,16 @@ static int load_state(struct store *s, struct kerr *e)
 	return rc;
 }
 
+/* SQLite's memory statistics take one global mutex on every allocation, which
+ * reader threads contend on. It can only be switched off before SQLite
+ * initialises; SQLITE_MISUSE (already initialised) just means it stays on. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void sqlite_setup(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static void store_free(struct store *s)
 {
 	struct sconn *c;
@@ -133,6 +143,7 @@ static void store_free(struct store *s)
 	}
 	pthread_mutex_unlock(&s->rmu);
 	sq_conn_close(s->w);
+	sq_cache_free(s->cache);
 	pthread_mutex_destroy(&s->wlock);
 	pthread_mutex_destroy(&s->qmu);
 	pthread_cond_destroy(&s->qcv);
@@ -175,6 +186,11 @@ int store_open(const struct store_options *o, struct store **out, struct kerr *e
 		goto fail;
 	}
 	s->key_ok = 1;
+	if (sq_cache_new(s->opt.cache_bytes, &s->cache)) {
+		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	pthread_once(&sqlite_once, sqlite_setup);
 	rc = sq_conn_open(s, 0, &s->w, e);
 	if (!rc)
 		rc = schema_init(s, e);

@@ -208,7 +208,7 @@ static void run_group(struct store *s, struct store_batch *group)
 	struct kerr ge = KERR_INIT;
 	struct store_batch *b, *next;
 	struct mark start;
-	int broken = 0;
+	int broken = 0, cached = 0;
 
 	util_time_rfc3339(w.now, util_now_seconds());
 	pthread_mutex_lock(&s->wlock);
@@ -218,11 +218,18 @@ static void run_group(struct store *s, struct store_batch *group)
 		broken = run_batch(&w, b, &ge);
 	if (!broken)
 		broken = write_counters(s, &start, &ge) != 0;
-	if (!broken)
+	if (!broken) {
+		/* objects change at COMMIT: cache fills pause until the changes are applied */
+		cached = w.ev.n > 0;
+		if (cached)
+			sq_cache_commit_begin(s->cache);
 		broken = sq_run(s->w, ST_COMMIT, &ge) != 0;
+	}
 	if (broken) {
 		if (!sqlite3_get_autocommit(s->w->db))
 			sq_run(s->w, ST_ROLLBACK, NULL);
+		if (cached)
+			sq_cache_commit_end(s->cache, NULL);
 		mark_restore(&w, &start);
 		for (b = group; b; b = b->next) {
 			clear_results(b);
@@ -231,6 +238,9 @@ static void run_group(struct store *s, struct store_batch *group)
 					 ge.message ? ge.message : "transaction aborted");
 		}
 	} else {
+		/* before the hook and done(): an acknowledged write is visible to store_get */
+		if (cached)
+			sq_cache_commit_end(s->cache, &w.ev);
 		atomic_store(&s->committed_rv, s->rv);
 		s->event_count += (int64_t)w.ev.n;
 		prune_events(s);
