@@ -77,6 +77,12 @@ struct store {
 
 	struct sq_cache *cache;           /* store_get's cache; see store_cache.c */
 
+	struct sconn *cp;                 /* checkpoint connection; see store_checkpoint.c */
+	pthread_t cp_thread;
+	int cp_started, cp_stop, cp_pending;
+	pthread_mutex_t cp_mu;
+	pthread_cond_t cp_cv;
+
 	pthread_key_t key;
 	int key_ok;
 	pthread_mutex_t rmu;
@@ -142,6 +148,9 @@ char *sq_column_dup(sqlite3_stmt *st, int col, size_t *len);
 
 /* Starts the writer thread; store_close stops it after the queue drains. */
 int sq_writer_start(struct store *s, struct kerr *e);
+/* store_checkpoint.c: WAL checkpoints off the writer's path. */
+int sq_checkpointer_start(struct store *s, struct kerr *e);
+void sq_checkpointer_stop(struct store *s);
 
 /* Applies one op inside the open transaction; fills op->result/created and
  * appends to w->ev. On failure sets e (with the resource) and returns KE_*. */

@@ -142,6 +142,7 @@ static void store_free(struct store *s)
 		sq_conn_close(c);
 	}
 	pthread_mutex_unlock(&s->rmu);
+	sq_checkpointer_stop(s);
 	sq_conn_close(s->w);
 	sq_cache_free(s->cache);
 	pthread_mutex_destroy(&s->wlock);
@@ -149,6 +150,8 @@ static void store_free(struct store *s)
 	pthread_cond_destroy(&s->qcv);
 	pthread_mutex_destroy(&s->hmu);
 	pthread_mutex_destroy(&s->rmu);
+	pthread_mutex_destroy(&s->cp_mu);
+	pthread_cond_destroy(&s->cp_cv);
 	free(s->path);
 	free(s);
 }
@@ -170,6 +173,8 @@ int store_open(const struct store_options *o, struct store **out, struct kerr *e
 	s->qcv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	s->hmu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
 	s->rmu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	s->cp_mu = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+	s->cp_cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	s->opt = *o;
 	if (s->opt.event_retention <= 0)
 		s->opt.event_retention = SQ_DEFAULT_RETENTION;
@@ -196,6 +201,8 @@ int store_open(const struct store_options *o, struct store **out, struct kerr *e
 		rc = schema_init(s, e);
 	if (!rc)
 		rc = load_state(s, e);
+	if (!rc)
+		rc = sq_checkpointer_start(s, e);
 	if (!rc)
 		rc = sq_writer_start(s, e);
 	if (rc)
