@@ -119,6 +119,11 @@ void sq_conn_close(struct sconn *c);
 void sq_reader_gone(void *conn);
 /* Runs SQL text without parameters (pragmas, schema). */
 int sq_exec(sqlite3 *db, const char *sql, struct kerr *e);
+/* Ends a loop over rows that built res: step_rc is the last sqlite3_step()
+ * result (or KE_NOMEM). Releases the statement; on success hands res to
+ * *out, else frees it and reports what failed. */
+int sq_rows_done(struct sconn *c, int id, sqlite3_stmt *st, int step_rc, const char *what, json_t *res,
+		 json_t **out, struct kerr *e);
 
 /* Maps a SQLite result code to a KE_* code and sets "what: sqlite message". */
 int sq_err(sqlite3 *db, int rc, struct kerr *e, const char *what);

@@ -156,18 +156,7 @@ int store_audit_list(struct store *s, const char *org, int64_t after, size_t lim
 			break;
 		}
 	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc == KE_NOMEM)
-		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	else
-		rc = sq_err(c->db, rc, e, "read audit log");
-	sq_release(c, id, st);
-	if (rc)
-		json_decref(arr);
-	else
-		*out = arr;
-	return rc;
+	return sq_rows_done(c, id, st, rc, "read audit log", arr, out, e);
 }
 
 /* Checks one row against the chain so far; 0 if it fits, else sets reason. */

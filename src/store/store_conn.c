@@ -382,3 +382,22 @@ void sq_read_end(struct sconn *c)
 	if (sq_run(c, ST_COMMIT, NULL))
 		sq_run(c, ST_ROLLBACK, NULL);
 }
+
+int sq_rows_done(struct sconn *c, int id, sqlite3_stmt *st, int step_rc, const char *what, json_t *res,
+		 json_t **out, struct kerr *e)
+{
+	int rc;
+
+	if (step_rc == SQLITE_DONE)
+		rc = 0;
+	else if (step_rc == KE_NOMEM)
+		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	else
+		rc = sq_err(c->db, step_rc, e, what);
+	sq_release(c, id, st);
+	if (rc)
+		json_decref(res);
+	else
+		*out = res;
+	return rc;
+}

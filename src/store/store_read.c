@@ -113,18 +113,7 @@ int store_counts(struct store *s, const char *ns, json_t **out, struct kerr *e)
 			break;
 		}
 	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc == KE_NOMEM)
-		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	else
-		rc = sq_err(c->db, rc, e, "count objects");
-	sq_release(c, id, st);
-	if (rc)
-		json_decref(res);
-	else
-		*out = res;
-	return rc;
+	return sq_rows_done(c, id, st, rc, "count objects", res, out, e);
 }
 
 /* The floor check and the replay share one snapshot, so a prune committed
@@ -226,18 +215,7 @@ int store_recent_events(struct store *s, const char *ns, size_t limit, json_t **
 			break;
 		}
 	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc == KE_NOMEM)
-		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	else
-		rc = sq_err(c->db, rc, e, "read events");
-	sq_release(c, id, st);
-	if (rc)
-		json_decref(arr);
-	else
-		*out = arr;
-	return rc;
+	return sq_rows_done(c, id, st, rc, "read events", arr, out, e);
 }
 
 int store_token_get(struct store *s, const char *hash_hex, struct token_info *out, struct kerr *e)
