@@ -2,7 +2,11 @@
 # Installs the Debian packages (and npm packages) Krate needs to build, run and test.
 # Usage: scripts/bootstrap.sh [build|test|bench|browser]...  (default: build)
 # Only missing packages are installed; a machine that has them all is left untouched.
+# `browser` also installs tests/browser's npm packages (playwright-core, which drives Debian's
+# Chromium and downloads no browser) from its package-lock.json, again only when they are missing
+# or the lock file changed since the last install.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
 
 want=("$@")
 [ ${#want[@]} -eq 0 ] && want=(build)
@@ -45,4 +49,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if printf '%s\n' "${want[@]}" | grep -qx browser; then
+  dir="$root/tests/browser"
+  stamp="$dir/node_modules/.krate-lock.sha256"
+  lock_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -d "$dir/node_modules/playwright-core" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$lock_sum" ]; then
+    echo "bootstrap: npm ci in tests/browser"
+    # --ignore-scripts: no package gets to run an install step (such as a browser download).
+    npm ci --prefix "$dir" --no-audit --no-fund --ignore-scripts >/dev/null
+    echo "$lock_sum" >"$stamp"
+  fi
 fi

@@ -13,7 +13,8 @@ for ((i = 0; i < ${#args[@]}; i++)); do
   [ "${args[$i]}" = "--data" ] && data=${args[$((i + 1))]}
 done
 cat <<TXT
-Krate demo: once it is up, try
+Krate demo: the console URL and its sign-in (user demo) are printed below once it is up.
+From a shell, try
   export KRATE_SERVER=http://127.0.0.1:8080 KRATE_TOKEN=\$(cat $data/admin.token)
   ./build/krate get repositories -n demo
   curl -H "Authorization: Bearer \$KRATE_TOKEN" http://127.0.0.1:8080/api/controller?org=demo

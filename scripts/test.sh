@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Runs every Krate test on a fresh Debian 12 machine: installs what is missing,
-# builds, runs unit and integration tests (ctest), then the same tests under
+# builds, runs unit, integration and browser tests (ctest), then the unit and integration tests under
 # AddressSanitizer + UndefinedBehaviorSanitizer, then a short fuzz run.
 # Ends with one summary line: "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh build test || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
+bash scripts/bootstrap.sh build test browser || { echo "bootstrap failed"; echo "0 passed, 1 failed"; exit 1; }
 
 jobs=$(nproc)
 passed=0

@@ -1,5 +1,5 @@
 /* krate: server, client and demo in one binary. */
-#include "api/serve.h"
+#include "server/serve.h"
 #include "cli/cli.h"
 
 #include <stdio.h>

@@ -24,6 +24,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/kinds", "GET /api/kinds", AUTH_REQUIRED, h_kinds },
 	{ "GET", "/api/whoami", "GET /api/whoami", AUTH_REQUIRED, h_whoami },
 	{ "POST", "/api/tokens", "POST /api/tokens", AUTH_REQUIRED, h_token_create },
+	{ "POST", "/api/users", "POST /api/users", AUTH_REQUIRED, h_user_create },
 	{ "GET", "/api/audit", "GET /api/audit", AUTH_REQUIRED, h_audit_list },
 	{ "GET", "/api/audit/verify", "GET /api/audit/verify", AUTH_REQUIRED, h_audit_verify },
 	{ "GET", "/api/controller", "GET /api/controller", AUTH_REQUIRED, h_controller },
@@ -224,7 +225,10 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	a->store = o->store;
 	a->body_max = o->body_max;
 	a->tokens = token_cache_create();
-	if (!a->tokens) {
+	a->sessions = session_guard_create();
+	if (!a->tokens || !a->sessions) {
+		token_cache_destroy(a->tokens);
+		session_guard_destroy(a->sessions);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -235,6 +239,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	rc = hub_create(&ho, &a->hub, e);
 	if (rc) {
 		token_cache_destroy(a->tokens);
+		session_guard_destroy(a->sessions);
 		free(a);
 		return rc;
 	}
@@ -255,5 +260,6 @@ void api_destroy(struct api *a)
 	store_set_event_hook(a->store, NULL, NULL);
 	hub_destroy(a->hub);
 	token_cache_destroy(a->tokens);
+	session_guard_destroy(a->sessions);
 	free(a);
 }

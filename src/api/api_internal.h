@@ -13,11 +13,13 @@
 #define API_MAX_SEGMENTS 10
 
 struct token_cache;
+struct session_guard;
 
 struct api {
 	struct store *store;
 	struct hub *hub;
 	struct token_cache *tokens;
+	struct session_guard *sessions;   /* sign-in failure counters (session.c) */
 	size_t body_max;
 };
 
@@ -41,13 +43,23 @@ typedef int (*api_handler_fn)(struct api *a, struct http_req *r, const struct ro
 /* ---- auth.c ---- */
 struct token_cache *token_cache_create(void);
 void token_cache_destroy(struct token_cache *c);
-/* Fills p from the Authorization header; 0 or KE_UNAUTHORIZED (p then anonymous). */
+/* Fills p from the Authorization header or, for GET and HEAD without one, from
+ * the console's session cookie; 0 or KE_UNAUTHORIZED (p then anonymous). */
 int api_authenticate(struct api *a, struct http_req *r, struct principal *p, struct kerr *e);
+/* Fills p for an API token secret ("krt_..."); 0 or KE_UNAUTHORIZED (p then anonymous). */
+int api_token_principal(struct api *a, const char *secret, struct principal *p, struct kerr *e);
 void api_principal_free(struct principal *p);
 /* 1 if p may see org slug (not whether it exists). */
 int api_org_allowed(const struct principal *p, const char *org);
 int h_whoami(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_token_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+
+/* ---- session.c, users.c ---- */
+struct session_guard *session_guard_create(void);
+void session_guard_destroy(struct session_guard *g);
+/* NULL if pw is acceptable for a console user, else why not. */
+const char *session_password_problem(const char *pw);
+int h_user_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 
 /* ---- write.c: every mutation ends here, so it is audited and acknowledged after commit ---- */
 enum write_reply { REPLY_OBJECT, REPLY_ITEMS, REPLY_DELETED, REPLY_JSON };
@@ -109,6 +121,17 @@ int h_metrics(struct api *a, struct http_req *r, const struct route_match *m, st
 int h_audit_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_audit_verify(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_watch(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+
+/* ---- synchronous mutations for the console (resources.c) ----
+ * The same admission, visibility, RBAC and audit as the HTTP routes; they wait
+ * for the commit. A refusal is audited too. */
+/* Applies docs (a JSON array; borrowed). route_org as for /api/orgs/{org}.
+ * On success *results (new ref) is an array of {status, object}. */
+int api_apply_sync(struct api *a, const struct principal *p, const char *route_org, json_t *docs,
+		   const char *correlation_id, json_t **results, struct kerr *e);
+/* Deletes one object (kind, plural or short name) in org. */
+int api_delete_sync(struct api *a, const struct principal *p, const char *org, const char *kind,
+		    const char *name, const char *correlation_id, struct kerr *e);
 
 /* ---- helpers (api.c) ---- */
 /* Responds with e and returns HTTP_DONE. */

@@ -1,4 +1,5 @@
 #include "api/api_internal.h"
+#include "api/session.h"
 #include "core/util.h"
 #include "model/admission.h"
 
@@ -129,23 +130,14 @@ static int anonymous(struct principal *p, struct kerr *e, const char *why)
 	return kerr_set(e, KE_UNAUTHORIZED, NULL, "%s", why);
 }
 
-int api_authenticate(struct api *a, struct http_req *r, struct principal *p, struct kerr *e)
+int api_token_principal(struct api *a, const char *secret, struct principal *p, struct kerr *e)
 {
-	const char *h = http_req_header(r, "Authorization");
-	const char *secret;
 	struct token_info ti = { 0 };
 	char hash[65];
 	struct kerr le = KERR_INIT;
 	int rc;
 
-	if (!h)
-		return anonymous(p, e, "missing Authorization: Bearer token");
-	if (strncasecmp(h, "Bearer ", 7))
-		return anonymous(p, e, "Authorization must use the Bearer scheme");
-	secret = h + 7;
-	while (*secret == ' ')
-		secret++;
-	if (strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) || strlen(secret) > 256)
+	if (!secret || strncmp(secret, TOKEN_PREFIX, strlen(TOKEN_PREFIX)) || strlen(secret) > 256)
 		return anonymous(p, e, "invalid or unknown token");
 	util_sha256_hex(hash, secret, strlen(secret));
 	if (cache_find(a->tokens, hash, p)) {
@@ -164,6 +156,48 @@ int api_authenticate(struct api *a, struct http_req *r, struct principal *p, str
 	token_info_free(&ti);
 	p->authenticated = 1;
 	return 0;
+}
+
+/* Safe methods may also use the console's session cookie, so the console's
+ * EventSource and fetches work; mutations need the bearer token, which a
+ * cross-site form cannot send, so /api needs no CSRF tokens. */
+static int cookie_principal(struct api *a, struct http_req *r, struct principal *p, struct kerr *e)
+{
+	const char *method = http_req_method(r), *cookie;
+	struct web_session ws = { 0 };
+	struct kerr le = KERR_INIT;
+	int rc;
+
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return anonymous(p, e, "missing Authorization: Bearer token");
+	cookie = http_req_cookie(r, SESSION_COOKIE);
+	if (!cookie)
+		return anonymous(p, e, "missing Authorization: Bearer token");
+	rc = session_lookup(a, cookie, &ws, &le);
+	kerr_clear(&le);
+	if (rc)
+		return anonymous(p, e, "the session has expired or ended; sign in again");
+	api_principal_free(p);
+	rc = session_principal(&ws, p);
+	web_session_free(&ws);
+	if (rc)
+		return anonymous(p, e, "out of memory");
+	return 0;
+}
+
+int api_authenticate(struct api *a, struct http_req *r, struct principal *p, struct kerr *e)
+{
+	const char *h = http_req_header(r, "Authorization");
+	const char *secret;
+
+	if (!h)
+		return cookie_principal(a, r, p, e);
+	if (strncasecmp(h, "Bearer ", 7))
+		return anonymous(p, e, "Authorization must use the Bearer scheme");
+	secret = h + 7;
+	while (*secret == ' ')
+		secret++;
+	return api_token_principal(a, secret, p, e);
 }
 
 int api_org_allowed(const struct principal *p, const char *org)

@@ -1,5 +1,7 @@
 #include "api/api_internal.h"
+#include "api/session.h"
 #include "core/log.h"
+#include "core/password.h"
 #include "core/yaml.h"
 #include "model/admission.h"
 
@@ -67,15 +69,39 @@ static const char demo_yaml[] =
 	"metadata: {name: priority-triage}\n"
 	"spec: {organizationRef: demo, selector: {labels: {priority: high}}, columns: [name, phase], shareable: true}\n";
 
-int api_demo_seed(struct store *s, struct kerr *e)
+/* The console user "demo"; kept if a seed interrupted before its end made it. */
+static int demo_user(struct store *s, char **password_out, struct kerr *e)
+{
+	struct user_info u = { 0 };
+	char *pw = NULL;
+	int rc;
+
+	rc = store_user_get(s, "demo", &u, NULL);
+	user_info_free(&u);
+	if (rc != KE_NOTFOUND)
+		return rc ? kerr_set(e, rc, NULL, "cannot read the demo user") : 0;
+	if (password_generate(&pw))
+		return kerr_set(e, KE_INTERNAL, NULL, "cannot generate the demo password");
+	rc = session_user_create(s, "demo", pw, ROLE_ADMIN, NULL, "system", e);
+	if (rc) {
+		memset(pw, 0, strlen(pw));
+		free(pw);
+		return rc;
+	}
+	*password_out = pw;
+	return 0;
+}
+
+int api_demo_seed(struct store *s, char **demo_password_out, struct kerr *e)
 {
 	json_t *docs = NULL, *keep = json_array();
 	struct store_op *ops = NULL;
 	struct store_batch b = { 0 };
-	char *seeded = NULL;
+	char *seeded = NULL, *pw = NULL;
 	size_t n, i, nops = 0;
 	int rc;
 
+	*demo_password_out = NULL;
 	if (store_meta_get(s, "demo.seeded", &seeded, NULL) == 0) {
 		free(seeded);
 		json_decref(keep);
@@ -120,10 +146,19 @@ int api_demo_seed(struct store *s, struct kerr *e)
 		kerr_set(e, rc, b.err.code, "%s", b.err.message ? b.err.message : "demo seed failed");
 		goto out;
 	}
-	rc = store_meta_set(s, "demo.seeded", "1", e);
+	rc = demo_user(s, &pw, e);
 	if (!rc)
-		log_info("seeded demo org 'demo' with %zu objects", nops);
+		rc = store_meta_set(s, "demo.seeded", "1", e);
+	if (!rc) {
+		log_info("seeded demo org 'demo' with %zu objects%s", nops, pw ? " and console user 'demo'" : "");
+		*demo_password_out = pw;
+		pw = NULL;
+	}
 out:
+	if (pw) {
+		memset(pw, 0, strlen(pw));
+		free(pw);
+	}
 	for (i = 0; ops && i < nops; i++)
 		json_decref(ops[i].result);
 	kerr_clear(&b.err);

@@ -13,9 +13,10 @@ int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, st
 	return HTTP_DONE;
 }
 
-static json_t *component(int ready, const char *detail)
+static json_t *component(int ready, int configured, const char *detail)
 {
-	return json_pack("{s:s, s:s}", "status", ready ? "ready" : "degraded", "detail", detail);
+	return json_pack("{s:s, s:b, s:s}", "status", ready ? "ready" : "degraded", "configured", configured,
+			 "detail", detail);
 }
 
 int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
@@ -26,11 +27,12 @@ int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, str
 
 	(void)m;
 	(void)p;
-	/* The agent gateway is not part of the embedded server yet; it reports
-	 * degraded until one is configured, without failing readiness. */
-	comps = json_pack("{s:o, s:o, s:o}", "store", component(store_ok, store_ok ? "sqlite answering" : "sqlite not answering"),
-			  "git", component(git_ok, git_ok ? "git found" : "git executable not found"),
-			  "agentGateway", component(0, "no agent gateway configured"));
+	/* The agent gateway is not part of the embedded server yet: it reports
+	 * degraded and "configured": false, and does not fail readiness. */
+	comps = json_pack("{s:o, s:o, s:o}",
+			  "store", component(store_ok, 1, store_ok ? "sqlite answering" : "sqlite not answering"),
+			  "git", component(git_ok, 1, git_ok ? "git found" : "git executable not found"),
+			  "agentGateway", component(0, 0, "no agent gateway configured"));
 	http_respond_json(r, store_ok ? 200 : 503,
 			  json_pack("{s:s, s:o}", "status", store_ok && git_ok ? "ready" : "degraded",
 				    "components", comps));

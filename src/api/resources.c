@@ -289,76 +289,106 @@ static void set_op_target(struct store_op *op, json_t *doc)
 	op->obj = doc;
 }
 
+static int check_write_role(const struct principal *p, const struct kind_def *kd, struct kerr *e)
+{
+	if (kd->scope == SCOPE_PLATFORM && (p->org || p->role < ROLE_ADMIN))
+		return kerr_set(e, KE_FORBIDDEN, NULL, "this token may not write %s objects", kd->kind);
+	if (p->role < (int)kd->write_role)
+		return kerr_set(e, KE_FORBIDDEN, NULL, "role %s may not write %s objects (needs %s)",
+				kinds_role_name(p->role), kd->kind, kinds_role_name(kd->write_role));
+	return 0;
+}
+
+/* Admission, visibility and RBAC for every doc (changed in place), with the
+ * audit description of what is applied in res. *extra counts the additional
+ * ops the docs bring (an Organization's OrgNamespaceBinding). */
+static int admit_docs(struct api *a, const struct principal *p, const char *route_org, json_t *docs,
+		      const char **audit_org, size_t *extra, struct buf *res, struct kerr *e)
+{
+	size_t n = json_array_size(docs), i;
+	int rc;
+
+	*extra = 0;
+	if (n == 0 || n > APPLY_MAX_DOCS)
+		return kerr_set(e, KE_INVALID, NULL, "a request applies between 1 and %d objects", APPLY_MAX_DOCS);
+	for (i = 0; i < n; i++) {
+		const struct kind_def *kd = NULL;
+		json_t *doc = json_array_get(docs, i);
+
+		rc = admit_doc(a, p, route_org, docs, i, &kd, e);
+		if (rc) {
+			/* never echo a namespace the caller may not see */
+			if (!e->resource && json_is_object(doc) && e->kcode != KE_NOTFOUND)
+				kerr_set_resource(e, json_string_value(json_object_get(doc, "kind")),
+						  obj_str(doc, "metadata", "namespace"), obj_str(doc, "metadata", "name"));
+			if (n > 1 && e->message) {
+				struct buf msg = BUF_INIT(8192);
+
+				buf_printf(&msg, "object %zu: %s", i + 1, e->message);
+				free(e->message);
+				e->message = buf_detach(&msg, NULL);
+			}
+			return rc;
+		}
+		if (object_rv(doc) < 0)
+			return kerr_set(e, KE_INVALID, NULL, "metadata.resourceVersion must be a decimal number");
+		if (!strcmp(kd->kind, "Organization"))
+			(*extra)++;
+		if (!*audit_org)
+			*audit_org = obj_str(doc, "spec", "organizationRef");
+		if (i < 20) {
+			if (i)
+				buf_addch(res, ',');
+			api_resource_id(res, kd->kind, obj_str(doc, "metadata", "namespace"),
+					obj_str(doc, "metadata", "name"));
+		}
+	}
+	if (n > 20)
+		buf_printf(res, ",... (%zu objects)", n);
+	return 0;
+}
+
+/* One APPLY op per admitted doc, then the docs' extra ops; the docs must stay
+ * alive (in keep) until the write is done. Returns the op count. */
+static size_t fill_apply_ops(json_t *docs, struct store_op *ops, json_t *keep)
+{
+	size_t n = json_array_size(docs), i, nops = n;
+
+	for (i = 0; i < n; i++) {
+		json_t *doc = json_array_get(docs, i);
+
+		ops[i].type = STORE_OP_APPLY;
+		set_op_target(&ops[i], doc);
+		ops[i].expect_rv = object_rv(doc);
+	}
+	for (i = 0; i < n; i++) {
+		json_t *doc = json_array_get(docs, i);
+
+		if (!strcmp(json_string_value(json_object_get(doc, "kind")), "Organization"))
+			nops += api_org_extra_ops(doc, 0, ops + nops, keep);
+	}
+	return nops;
+}
+
 int api_apply_docs(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
 		   json_t *docs)
 {
-	size_t n = json_array_size(docs), i, extra = 0;
+	size_t n = json_array_size(docs), extra;
 	struct kerr e = KERR_INIT;
 	struct buf res = BUF_INIT(4096);
 	struct write_req *w = NULL;
 	const char *audit_org = route_org ? route_org : p->org;
 	int rc;
 
-	if (n == 0 || n > APPLY_MAX_DOCS) {
-		kerr_set(&e, KE_INVALID, NULL, "a request applies between 1 and %d objects", APPLY_MAX_DOCS);
+	if (admit_docs(a, p, route_org, docs, &audit_org, &extra, &res, &e))
 		goto deny;
-	}
-	for (i = 0; i < n; i++) {
-		const struct kind_def *kd = NULL;
-		json_t *doc = json_array_get(docs, i);
-
-		rc = admit_doc(a, p, route_org, docs, i, &kd, &e);
-		if (rc) {
-			/* never echo a namespace the caller may not see */
-			if (!e.resource && json_is_object(doc) && e.kcode != KE_NOTFOUND)
-				kerr_set_resource(&e, json_string_value(json_object_get(doc, "kind")),
-						  obj_str(doc, "metadata", "namespace"), obj_str(doc, "metadata", "name"));
-			if (n > 1 && e.message) {
-				struct buf msg = BUF_INIT(8192);
-
-				buf_printf(&msg, "object %zu: %s", i + 1, e.message);
-				free(e.message);
-				e.message = buf_detach(&msg, NULL);
-			}
-			goto deny;
-		}
-		if (object_rv(doc) < 0) {
-			kerr_set(&e, KE_INVALID, NULL, "metadata.resourceVersion must be a decimal number");
-			goto deny;
-		}
-		if (!strcmp(kd->kind, "Organization"))
-			extra++;
-		if (!audit_org)
-			audit_org = obj_str(doc, "spec", "organizationRef");
-		if (i < 20) {
-			if (i)
-				buf_addch(&res, ',');
-			api_resource_id(&res, kd->kind, obj_str(doc, "metadata", "namespace"),
-					obj_str(doc, "metadata", "name"));
-		}
-	}
-	if (n > 20)
-		buf_printf(&res, ",... (%zu objects)", n);
 	w = write_req_new(a, r, p, n + extra, "apply", audit_org, res.data);
 	if (!w) {
 		kerr_set(&e, KE_NOMEM, NULL, "out of memory");
 		goto deny;
 	}
 	json_array_extend(w->keep, docs);
-	for (i = 0; i < n; i++) {
-		json_t *doc = json_array_get(w->keep, i);
-
-		w->ops[i].type = STORE_OP_APPLY;
-		set_op_target(&w->ops[i], doc);
-		w->ops[i].expect_rv = object_rv(doc);
-	}
-	w->nops = n;
-	for (i = 0; i < n; i++) {
-		json_t *doc = json_array_get(w->keep, i);
-
-		if (!strcmp(json_string_value(json_object_get(doc, "kind")), "Organization"))
-			w->nops += api_org_extra_ops(doc, 0, w->ops + w->nops, w->keep);
-	}
+	w->nops = fill_apply_ops(w->keep, w->ops, w->keep);
 	w->nreply = n;
 	w->reply = n == 1 ? REPLY_OBJECT : REPLY_ITEMS;
 	buf_free(&res);
@@ -367,6 +397,115 @@ deny:
 	rc = write_deny(a, r, p, "apply", audit_org, res.len ? res.data : e.resource, &e);
 	buf_free(&res);
 	kerr_clear(&e);
+	return rc;
+}
+
+/* Commits ops with their audit entry and waits; a refusal (n == 0) is
+ * recorded as "denied:<CODE>". Copies a failure into e. */
+static int write_and_wait(struct api *a, const struct principal *p, const char *verb, const char *org,
+			  const char *resource, struct store_op *ops, size_t n, const char *cid,
+			  const struct kerr *denied, struct kerr *e)
+{
+	struct store_batch b = { 0 };
+	struct buf result = BUF_INIT(256);
+	int rc;
+
+	if (denied)
+		buf_printf(&result, "denied:%s", denied->code ? denied->code : kerr_default_code(denied->kcode));
+	b.ops = n ? ops : NULL;
+	b.n = n;
+	b.audit.actor = p->user ? p->user : "anonymous";
+	b.audit.org = org;
+	b.audit.verb = verb;
+	b.audit.resource = resource ? resource : "";
+	b.audit.result = denied ? result.data : "allowed";
+	b.audit.correlation_id = cid;
+	rc = store_write(a->store, &b);
+	if (rc && !denied) {
+		kerr_set(e, rc, b.err.code, "%s", b.err.message ? b.err.message : "the write failed");
+		if (b.err.resource)
+			e->resource = strdup(b.err.resource);
+	}
+	kerr_clear(&b.err);
+	buf_free(&result);
+	return denied ? denied->kcode : rc;
+}
+
+int api_apply_sync(struct api *a, const struct principal *p, const char *route_org, json_t *docs,
+		   const char *cid, json_t **results, struct kerr *e)
+{
+	size_t n = json_array_size(docs), extra = 0, nops = 0, i;
+	struct buf res = BUF_INIT(4096);
+	const char *audit_org = route_org ? route_org : p->org;
+	struct store_op *ops = NULL;
+	json_t *keep = json_array();
+	int rc;
+
+	*results = NULL;
+	if ((route_org && api_org_check(a, p, route_org, e)) ||
+	    admit_docs(a, p, route_org, docs, &audit_org, &extra, &res, e)) {
+		rc = write_and_wait(a, p, "apply", audit_org, res.len ? res.data : e->resource, NULL, 0, cid, e, e);
+		goto out;
+	}
+	ops = calloc(n + extra, sizeof(*ops));
+	if (!ops) {
+		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+		goto out;
+	}
+	json_array_extend(keep, docs);
+	nops = fill_apply_ops(keep, ops, keep);
+	rc = write_and_wait(a, p, "apply", audit_org, res.data, ops, nops, cid, NULL, e);
+	if (!rc) {
+		*results = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(*results, json_pack("{s:i, s:O}", "status", ops[i].created ? 201 : 200,
+								  "object", ops[i].result));
+	}
+out:
+	for (i = 0; i < nops; i++)
+		json_decref(ops[i].result);
+	free(ops);
+	json_decref(keep);
+	buf_free(&res);
+	return rc;
+}
+
+int api_delete_sync(struct api *a, const struct principal *p, const char *org, const char *kind,
+		    const char *name, const char *cid, struct kerr *e)
+{
+	const struct kind_def *kd = kinds_lookup(kind);
+	struct store_op ops[2] = { { 0 } };
+	struct buf res = BUF_INIT(1024);
+	json_t *keep = json_array(), *tgt;
+	char ns[96];
+	size_t nops = 1, i;
+	int rc;
+
+	if (!kd) {
+		kerr_set(e, KE_NOTFOUND, "UNKNOWN_KIND", "unknown resource kind '%s'", kind);
+	} else if (!api_org_check(a, p, org, e) && !check_write_role(p, kd, e)) {
+		if (kd->scope == SCOPE_PLATFORM)
+			snprintf(ns, sizeof(ns), "%s", KRATE_PLATFORM_NS);
+		else
+			admission_org_namespace(org, ns, sizeof(ns));
+		api_resource_id(&res, kd->kind, ns, name);
+		tgt = json_pack("{s:s, s:{s:s, s:s}}", "kind", kd->kind, "metadata", "name", name, "namespace", ns);
+		json_array_append_new(keep, tgt);
+		ops[0].type = STORE_OP_DELETE;
+		set_op_target(&ops[0], tgt);
+		ops[0].obj = NULL;
+		if (!strcmp(kd->kind, "Organization"))
+			nops += api_org_extra_ops(tgt, 1, ops + 1, keep);
+		rc = write_and_wait(a, p, "delete", org, res.data, ops, nops, cid, NULL, e);
+		goto out;
+	}
+	rc = write_and_wait(a, p, "delete", org, res.len ? res.data : NULL, NULL, 0, cid, e, e);
+	nops = 0;
+out:
+	for (i = 0; i < nops; i++)
+		json_decref(ops[i].result);
+	json_decref(keep);
+	buf_free(&res);
 	return rc;
 }
 
@@ -398,15 +537,6 @@ int h_apply(struct api *a, struct http_req *r, const struct route_match *m, stru
 
 /* ---- PUT (update) and PUT .../status ---- */
 
-static int check_write_role(const struct principal *p, const struct kind_def *kd, struct kerr *e)
-{
-	if (kd->scope == SCOPE_PLATFORM && (p->org || p->role < ROLE_ADMIN))
-		return kerr_set(e, KE_FORBIDDEN, NULL, "this token may not write %s objects", kd->kind);
-	if (p->role < (int)kd->write_role)
-		return kerr_set(e, KE_FORBIDDEN, NULL, "role %s may not write %s objects (needs %s)",
-				kinds_role_name(p->role), kd->kind, kinds_role_name(kd->write_role));
-	return 0;
-}
 
 static int do_put(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
 		  const char *kind, const char *name, int status_only)

@@ -8,25 +8,28 @@
 #define OPT_GLOBAL 0u
 
 enum opt_id { ID_SERVER, ID_TOKEN, ID_ORG, ID_OUTPUT, ID_SELECTOR, ID_LIMIT, ID_FILE,
-	      ID_USER, ID_ROLE, ID_RV };
+	      ID_USER, ID_ROLE, ID_RV, ID_ADMIN, ID_PASSWORD_STDIN };
 
 static const struct {
 	const char *lng;
 	char shrt;
 	unsigned flag;      /* OPT_GLOBAL: accepted by every command */
 	enum opt_id id;
+	int no_value;       /* a flag: present or not */
 } options[] = {
-	{ "server", 0, OPT_GLOBAL, ID_SERVER },
-	{ "token", 0, OPT_GLOBAL, ID_TOKEN },
-	{ "org", 0, OPT_ORG, ID_ORG },
-	{ "namespace", 'n', OPT_ORG, ID_ORG },
-	{ "output", 'o', OPT_OUTPUT, ID_OUTPUT },
-	{ "selector", 'l', OPT_SELECTOR, ID_SELECTOR },
-	{ "limit", 0, OPT_LIMIT, ID_LIMIT },
-	{ "filename", 'f', OPT_FILE, ID_FILE },
-	{ "user", 0, OPT_USER, ID_USER },
-	{ "role", 0, OPT_ROLE, ID_ROLE },
-	{ "resource-version", 0, OPT_RV, ID_RV },
+	{ "server", 0, OPT_GLOBAL, ID_SERVER, 0 },
+	{ "token", 0, OPT_GLOBAL, ID_TOKEN, 0 },
+	{ "org", 0, OPT_ORG, ID_ORG, 0 },
+	{ "namespace", 'n', OPT_ORG, ID_ORG, 0 },
+	{ "output", 'o', OPT_OUTPUT, ID_OUTPUT, 0 },
+	{ "selector", 'l', OPT_SELECTOR, ID_SELECTOR, 0 },
+	{ "limit", 0, OPT_LIMIT, ID_LIMIT, 0 },
+	{ "filename", 'f', OPT_FILE, ID_FILE, 0 },
+	{ "user", 0, OPT_USER, ID_USER, 0 },
+	{ "role", 0, OPT_ROLE, ID_ROLE, 0 },
+	{ "resource-version", 0, OPT_RV, ID_RV, 0 },
+	{ "admin", 0, OPT_ADMIN, ID_ADMIN, 1 },
+	{ "password-stdin", 0, OPT_PASSWORD_STDIN, ID_PASSWORD_STDIN, 1 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -71,6 +74,8 @@ static int store(struct cli_args *a, enum opt_id id, const char *v, struct kerr 
 	case ID_USER: a->user = v; break;
 	case ID_ROLE: a->role = v; break;
 	case ID_RV: a->resource_version = v; break;
+	case ID_ADMIN: a->admin = 1; break;
+	case ID_PASSWORD_STDIN: a->password_stdin = 1; break;
 	}
 	return 0;
 }
@@ -136,7 +141,12 @@ int cli_args_parse(int argc, char **argv, unsigned allowed, struct cli_args *a, 
 		rc = find_option(arg, allowed, &idx, &v, e);
 		if (rc)
 			goto fail;
-		if (!v) {
+		if (options[idx].no_value) {
+			if (v) {
+				rc = kerr_set(e, KE_INVALID, NULL, "option --%s takes no value", options[idx].lng);
+				goto fail;
+			}
+		} else if (!v) {
 			if (i + 1 >= argc) {
 				rc = kerr_set(e, KE_INVALID, NULL, "option %s needs a value", arg);
 				goto fail;

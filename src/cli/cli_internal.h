@@ -30,6 +30,8 @@ enum cli_opt {
 	OPT_USER = 1u << 5,     /* --user U */
 	OPT_ROLE = 1u << 6,     /* --role R */
 	OPT_RV = 1u << 7,       /* --resource-version RV */
+	OPT_ADMIN = 1u << 8,    /* --admin (a flag: takes no value) */
+	OPT_PASSWORD_STDIN = 1u << 9, /* --password-stdin (a flag) */
 };
 
 /* Every string points into the argv given to cli_args_parse (not owned);
@@ -45,6 +47,8 @@ struct cli_args {
 	const char *resource_version;
 	long limit;             /* -1 when --limit was not given */
 	int help;               /* -h or --help seen */
+	int admin;              /* --admin seen */
+	int password_stdin;     /* --password-stdin seen */
 	const char **files;
 	size_t nfiles;
 	const char **pos;       /* positional arguments, command name excluded */
@@ -52,8 +56,8 @@ struct cli_args {
 };
 
 /* Parses argv[1..argc) (argv[0] is the command name). Options may appear
- * anywhere, as "--opt value", "--opt=value", "-x value" or "-xvalue"; "--"
- * ends options. A later duplicate of a single-valued option wins. Returns 0,
+ * anywhere, as "--opt value", "--opt=value", "-x value" or "-xvalue"; flags
+ * (--admin, --password-stdin) take no value; "--" ends options. A later duplicate of a single-valued option wins. Returns 0,
  * or KE_INVALID naming the offending argument (a usage error). */
 int cli_args_parse(int argc, char **argv, unsigned allowed, struct cli_args *a, struct kerr *e);
 void cli_args_free(struct cli_args *a);
@@ -243,6 +247,7 @@ int cmd_audit(struct cli_ctx *ctx);
 int cmd_login(struct cli_ctx *ctx);
 int cmd_whoami(struct cli_ctx *ctx);
 int cmd_kinds(struct cli_ctx *ctx);
+int cmd_user(struct cli_ctx *ctx);
 
 /* Path of one object: /api/orgs/ORG/resources/KIND/NAME when org is set,
  * else /api/controller/resources/KIND/NAME with ?namespace= for the config's

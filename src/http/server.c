@@ -41,6 +41,7 @@ struct http_req {
 	int too_big;
 	enum req_state state;
 	char correlation_id[24];
+	char client_addr[INET6_ADDRSTRLEN];
 	int route_id;
 	uint64_t started_ns;
 	int status;
@@ -90,6 +91,19 @@ static void make_correlation_id(char out[24])
 const char *http_req_method(const struct http_req *r) { return r->method; }
 const char *http_req_path(const struct http_req *r) { return r->path; }
 const char *http_req_correlation_id(const struct http_req *r) { return r->correlation_id; }
+const char *http_req_client_addr(const struct http_req *r) { return r->client_addr; }
+
+static void read_client_addr(struct MHD_Connection *conn, char *out, size_t size)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	out[0] = '\0';
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)size);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)size);
+}
 void http_req_set_route(struct http_req *r, int route_id) { r->route_id = route_id; }
 void *http_req_data(const struct http_req *r) { return r->data; }
 
@@ -101,6 +115,11 @@ const char *http_req_query(const struct http_req *r, const char *name)
 const char *http_req_header(const struct http_req *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_cookie(const struct http_req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
 }
 
 const char *http_req_body(const struct http_req *r, size_t *len)
@@ -401,6 +420,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		buf_init(&r->body, s->opt.body_max + 1);
 		pthread_mutex_init(&r->lock, NULL);
 		make_correlation_id(r->correlation_id);
+		read_client_addr(conn, r->client_addr, sizeof(r->client_addr));
 		*con_cls = r;
 		return MHD_YES;
 	}

@@ -55,8 +55,12 @@ const char *http_req_method(const struct http_req *r);
 const char *http_req_path(const struct http_req *r);
 const char *http_req_query(const struct http_req *r, const char *name);
 const char *http_req_header(const struct http_req *r, const char *name);
+/* The value of the request's cookie name (from the Cookie header), or NULL. */
+const char *http_req_cookie(const struct http_req *r, const char *name);
 const char *http_req_body(const struct http_req *r, size_t *len);
 const char *http_req_correlation_id(const struct http_req *r);
+/* The peer's IP address as text ("127.0.0.1"); "" if unknown. */
+const char *http_req_client_addr(const struct http_req *r);
 /* The route id reported to observe(); set by the handler (default -1). */
 void http_req_set_route(struct http_req *r, int route_id);
 /* Application data attached to the request, freed by the given function (may be NULL)

@@ -16,9 +16,11 @@
 #include <sqlite3.h>
 #include "store/store.h"
 
-#define SQ_SCHEMA_VERSION 1
+/* 1: objects, events, audit, tokens, meta; 2: + users, sessions */
+#define SQ_SCHEMA_VERSION 2
 #define SQ_DEFAULT_RETENTION 100000
 #define SQ_DEFAULT_QUEUE 4096
+#define SQ_SESSION_SWEEP_SECONDS 60  /* how often the writer deletes expired sessions */
 #define SQ_ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 /* meta keys the store owns; store_meta_set refuses them */
@@ -33,6 +35,7 @@ enum sq_stmt_id {
 	ST_INSERT_EVENT, ST_EVENTS_SINCE, ST_RECENT_ALL, ST_RECENT_NS,
 	ST_COUNT_EVENTS, ST_MAX_RV, ST_PRUNE_CUTOFF, ST_PRUNE,
 	ST_META_GET, ST_META_SET, ST_TOKEN_GET, ST_TOKEN_PUT,
+	ST_USER_GET, ST_USER_PUT, ST_SESSION_GET, ST_SESSION_PUT, ST_SESSION_DELETE, ST_SESSION_PRUNE,
 	ST_AUDIT_PUT, ST_AUDIT_HEAD, ST_AUDIT_ALL, ST_AUDIT_LIST_ALL, ST_AUDIT_LIST_ORG,
 	ST_COUNTS_ALL, ST_COUNTS_NS, ST_STATS,
 	/* eight list variants: ST_LIST + (kind ? 1 : 0) + (ns ? 2 : 0) + (continue ? 4 : 0) */
@@ -61,6 +64,7 @@ struct store {
 	int64_t audit_seq;
 	char audit_hash[65];
 	int64_t event_count;
+	int64_t session_prune_at;         /* unix seconds of the next expired-session sweep */
 	_Atomic int64_t committed_rv;    /* rv visible to readers, for store_current_rv */
 
 	pthread_mutex_t qmu;
@@ -161,6 +165,11 @@ void sq_checkpointer_stop(struct store *s);
  * appends to w->ev. On failure sets e (with the resource) and returns KE_*. */
 int sq_exec_op(struct sq_wctx *w, struct store_op *op, struct kerr *e);
 void sq_events_truncate(struct sq_events *ev, size_t n);
+/* store_users.c: STORE_OP_USER, STORE_OP_SESSION and STORE_OP_SESSION_DELETE. */
+int sq_exec_user_op(struct sq_wctx *w, struct store_op *op, struct kerr *e);
+/* Writer thread, after a commit: deletes expired sessions at most every
+ * SQ_SESSION_SWEEP_SECONDS (the first call after opening always sweeps). */
+void sq_sessions_sweep(struct store *s);
 /* Appends the next audit entry with the given result inside the open transaction. */
 int sq_audit_append(struct store *s, const struct audit_entry *a, const char *result,
 		    const char *now, struct kerr *e);

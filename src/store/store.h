@@ -119,6 +119,34 @@ struct token_info {
 int store_token_get(struct store *s, const char *hash_hex, struct token_info *out, struct kerr *e);
 void token_info_free(struct token_info *t);
 
+/* ---- console users and sessions ---- */
+
+struct user_info {
+	char *name;
+	char *password_hash;   /* Argon2id string (crypto_pwhash_str format) */
+	char *org;             /* NULL: not bound to one org */
+	int role;              /* enum role from model/kinds.h */
+	int64_t created;       /* unix seconds */
+};
+
+/* KE_NOTFOUND if there is no user of that name. */
+int store_user_get(struct store *s, const char *name, struct user_info *out, struct kerr *e);
+void user_info_free(struct user_info *u);
+
+struct session_info {
+	char *user;
+	char *org;             /* NULL: not bound to one org */
+	char *csrf;
+	int role;              /* enum role */
+	int64_t expires;       /* unix seconds */
+};
+
+/* Looks up a session by the hex SHA-256 of its cookie value. KE_NOTFOUND when
+ * it is unknown or expired (expires <= now). */
+int store_session_get(struct store *s, const char *hash_hex, int64_t now, struct session_info *out,
+		      struct kerr *e);
+void session_info_free(struct session_info *si);
+
 /* ---- writes ---- */
 
 enum store_op_type {
@@ -129,6 +157,9 @@ enum store_op_type {
 	STORE_OP_DELETE,       /* KE_NOTFOUND if absent */
 	STORE_OP_DELETE_NAMESPACE, /* delete every object in ns (kind/name unused) */
 	STORE_OP_TOKEN,        /* store token_hash -> token */
+	STORE_OP_USER,         /* insert user; KE_CONFLICT if the name is taken */
+	STORE_OP_SESSION,      /* insert session_hash -> session */
+	STORE_OP_SESSION_DELETE, /* delete session_hash; absent is not an error */
 };
 
 struct store_op {
@@ -138,9 +169,13 @@ struct store_op {
 	int64_t expect_rv;     /* > 0: must equal the stored resourceVersion, else KE_CONFLICT */
 	const char *token_hash;          /* STORE_OP_TOKEN */
 	const struct token_info *token;  /* STORE_OP_TOKEN */
+	const struct user_info *user;    /* STORE_OP_USER */
+	const struct session_info *session; /* STORE_OP_SESSION */
+	const char *session_hash;        /* STORE_OP_SESSION, STORE_OP_SESSION_DELETE */
 	/* results */
 	json_t *result;        /* stored object after the write (deleted object for DELETE);
-	                        * NULL for DELETE_NAMESPACE and TOKEN; caller decrefs */
+	                        * NULL for DELETE_NAMESPACE, TOKEN, USER and SESSION*;
+	                        * caller decrefs */
 	int created;           /* 1 when APPLY created the object */
 };
 
@@ -180,6 +215,9 @@ int store_audit_list(struct store *s, const char *org, int64_t after, size_t lim
 		     json_t **out, struct kerr *e);
 /* Re-checks the whole chain: {"ok":bool,"entries":N,"firstBadSeq":N|null,"reason":s|null}. */
 int store_audit_verify(struct store *s, json_t **out, struct kerr *e);
+
+/* Expired sessions are deleted by the writer thread now and then (at most
+ * once a minute, after a commit); store_session_get never returns them. */
 
 /* ---- small persistent settings (e.g. "demo.seeded") ---- */
 int store_meta_get(struct store *s, const char *key, char **value, struct kerr *e);

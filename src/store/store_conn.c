@@ -43,6 +43,13 @@ static const char *const sql_text[ST_LIST] = {
 	[ST_TOKEN_GET] = "SELECT id, user, org, role, created FROM tokens WHERE hash = ?1",
 	[ST_TOKEN_PUT] = "INSERT INTO tokens(hash, id, user, org, role, created) "
 			 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[ST_USER_GET] = "SELECT name, password_hash, org, role, created FROM users WHERE name = ?1",
+	[ST_USER_PUT] = "INSERT INTO users(name, password_hash, role, org, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_SESSION_GET] = "SELECT user, org, role, csrf, expires FROM sessions WHERE hash = ?1 AND expires > ?2",
+	[ST_SESSION_PUT] = "INSERT INTO sessions(hash, user, org, role, csrf, expires, created) "
+			   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_SESSION_DELETE] = "DELETE FROM sessions WHERE hash = ?1",
+	[ST_SESSION_PRUNE] = "DELETE FROM sessions WHERE expires <= ?1",
 	[ST_AUDIT_PUT] = "INSERT INTO audit(" AUDIT_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	[ST_AUDIT_HEAD] = "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
 	[ST_AUDIT_ALL] = "SELECT " AUDIT_COLS " FROM audit ORDER BY seq",

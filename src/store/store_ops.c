@@ -601,6 +601,8 @@ int sq_exec_op(struct sq_wctx *w, struct store_op *op, struct kerr *e)
 	op->created = 0;
 	if (op->type == STORE_OP_TOKEN)
 		return op_token(w, op, e);
+	if (op->type == STORE_OP_USER || op->type == STORE_OP_SESSION || op->type == STORE_OP_SESSION_DELETE)
+		return sq_exec_user_op(w, op, e);
 	if (op->type == STORE_OP_DELETE_NAMESPACE)
 		return op_delete_ns(w, op, e);
 	if (!op->kind || !*op->kind || !op->name || !*op->name)

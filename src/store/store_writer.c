@@ -244,6 +244,7 @@ static void run_group(struct store *s, struct store_batch *group)
 		atomic_store(&s->committed_rv, s->rv);
 		s->event_count += (int64_t)w.ev.n;
 		prune_events(s);
+		sq_sessions_sweep(s);
 	}
 	pthread_mutex_unlock(&s->wlock);
 

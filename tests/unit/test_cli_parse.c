@@ -104,6 +104,35 @@ static void test_args_errors(void **state)
 	kerr_clear(&e);
 }
 
+/* Flags take no value, so what follows them stays positional. */
+static void test_args_flags(void **state)
+{
+	struct cli_args a;
+	struct kerr e = KERR_INIT;
+
+	(void)state;
+	assert_int_equal(parse(OPT_ADMIN | OPT_PASSWORD_STDIN | OPT_ORG, &a, &e, "user", "create", "--admin",
+			       "ana", "--password-stdin", "--org", "acme", NULL), 0);
+	assert_int_equal(a.npos, 2);
+	assert_string_equal(a.pos[0], "create");
+	assert_string_equal(a.pos[1], "ana");
+	assert_int_equal(a.admin, 1);
+	assert_int_equal(a.password_stdin, 1);
+	assert_string_equal(a.org, "acme");
+	cli_args_free(&a);
+
+	assert_int_equal(parse(OPT_ADMIN, &a, &e, "user", "create", "ana", NULL), 0);
+	assert_int_equal(a.admin, 0);
+	assert_int_equal(a.password_stdin, 0);
+	cli_args_free(&a);
+
+	assert_int_equal(parse(OPT_ADMIN, &a, &e, "user", "--admin=yes", NULL), KE_INVALID);
+	assert_non_null(strstr(e.message, "takes no value"));
+	assert_int_equal(parse(OPT_ROLE, &a, &e, "token", "--admin", NULL), KE_INVALID);
+	assert_non_null(strstr(e.message, "--admin"));
+	kerr_clear(&e);
+}
+
 /* ---- config ---- */
 
 static char tmpdir[64];
@@ -773,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_args_anywhere),
 		cmocka_unit_test(test_args_files_and_dashes),
 		cmocka_unit_test(test_args_errors),
+		cmocka_unit_test(test_args_flags),
 		cmocka_unit_test(test_config_round_trip),
 		cmocka_unit_test(test_config_home_and_bad_files),
 		cmocka_unit_test(test_resolve_precedence),

@@ -1,5 +1,7 @@
-#include "api/serve.h"
+#include "server/serve.h"
 #include "api/api.h"
+#include "web/web.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "http/server.h"
 #include "model/kinds.h"
@@ -36,6 +38,21 @@ void serve_usage(void)
 	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
 	       "                   [--event-retention N] [--max-watches N]\n"
 	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n");
+}
+
+/* Console pages and API routes share one listener. */
+struct app {
+	struct api *api;
+	struct web *web;
+};
+
+static int app_handle(struct http_req *r, void *arg)
+{
+	struct app *app = arg;
+
+	if (web_owns_path(http_req_path(r)))
+		return web_handle(r, app->web);
+	return api_handle(r, app->api);
 }
 
 static int parse_long(const char *s, long min, long max, long *out)
@@ -177,6 +194,51 @@ static int ensure_admin_token(struct store *s, const char *dir)
 	return rc;
 }
 
+/* The demo user's password, when the seed just made it: DIR/demo-credentials
+ * holds "demo <password>" (0600) so every later start can print it again. */
+static int save_demo_credentials(const char *dir, char *password)
+{
+	char path[PATH_MAX];
+	struct buf text = BUF_INIT(1024);
+	int rc = -1;
+
+	if (snprintf(path, sizeof(path), "%s/demo-credentials", dir) < (int)sizeof(path) &&
+	    !buf_printf(&text, "demo %s", password))
+		rc = write_file_0600(path, text.data);
+	if (rc)
+		log_error("cannot write %s: %s", path, strerror(errno));
+	if (text.data)
+		memset(text.data, 0, text.len);
+	buf_free(&text);
+	memset(password, 0, strlen(password));
+	free(password);
+	return rc;
+}
+
+static void print_demo_sign_in(const struct serve_opts *o, int port)
+{
+	char path[PATH_MAX], text[256];
+	FILE *f;
+	size_t n = 0;
+
+	if (snprintf(path, sizeof(path), "%s/demo-credentials", o->data) >= (int)sizeof(path))
+		return;
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(text, 1, sizeof(text) - 1, f);
+		fclose(f);
+	}
+	text[n] = '\0';
+	n = strcspn(text, "\r\n");
+	text[n] = '\0';
+	if (strncmp(text, "demo ", 5) || n <= 5) {
+		log_warn("no demo sign-in in %s; create a console user with `krate user create`", path);
+		return;
+	}
+	printf("Sign in at http://%s:%d/ as demo with password %s\n", o->host, port, text + 5);
+	memset(text, 0, sizeof(text));
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -194,6 +256,8 @@ int serve_main(int argc, char **argv)
 	struct http_server_options ho = { 0 };
 	struct store *store = NULL;
 	struct api *api = NULL;
+	struct web *web = NULL;
+	struct app app;
 	struct http_server *http = NULL;
 	struct kerr e = KERR_INIT;
 	char dbpath[PATH_MAX], portpath[PATH_MAX], portbuf[16];
@@ -230,9 +294,15 @@ int serve_main(int argc, char **argv)
 	}
 	if (ensure_admin_token(store, o.data))
 		goto out;
-	if (o.demo && api_demo_seed(store, &e)) {
-		fprintf(stderr, "krate serve: cannot seed demo data: %s\n", e.message ? e.message : "");
-		goto out;
+	if (o.demo) {
+		char *demo_password = NULL;
+
+		if (api_demo_seed(store, &demo_password, &e)) {
+			fprintf(stderr, "krate serve: cannot seed demo data: %s\n", e.message ? e.message : "");
+			goto out;
+		}
+		if (demo_password && save_demo_credentials(o.data, demo_password))
+			goto out;
 	}
 	{
 		/* The in-memory ring never reaches further back than the event log,
@@ -249,9 +319,15 @@ int serve_main(int argc, char **argv)
 	ho.port = o.port;
 	ho.threads = o.threads;
 	ho.body_max = o.body_max;
-	ho.handler = api_handle;
+	if (web_create(api, &web, &e)) {
+		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the console");
+		goto out;
+	}
+	app.api = api;
+	app.web = web;
+	ho.handler = app_handle;
 	ho.observe = api_observe;
-	ho.app = api;
+	ho.app = &app;
 	if (http_server_start(&ho, &http, &e)) {
 		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot listen");
 		goto out;
@@ -261,6 +337,8 @@ int serve_main(int argc, char **argv)
 		log_warn("cannot write %s", portpath);
 	printf("krate: serving on http://%s:%d (data %s)%s\n", o.host, http_server_port(http), o.data,
 	       o.demo ? " with demo data" : "");
+	if (o.demo)
+		print_demo_sign_in(&o, http_server_port(http));
 	fflush(stdout);
 	log_info("admin token: %s/admin.token", o.data);
 	sigwait(&sigs, &sig);
@@ -270,6 +348,7 @@ out:
 	if (api)
 		api_shutdown(api);
 	http_server_stop(http);
+	web_destroy(web);
 	api_destroy(api);
 	store_close(store);
 	kerr_clear(&e);
