@@ -21,8 +21,8 @@ struct route_metrics {
 
 static const char *const *names;
 static int n_routes;
-/* slot n_routes collects requests that matched no route */
-static struct route_metrics routes[METRICS_MAX_ROUTES + 1];
+/* slot n_routes collects requests that matched no route, n_routes + 1 the console */
+static struct route_metrics routes[METRICS_MAX_ROUTES + 2];
 
 int metrics_init(const char *const *route_names, int n)
 {
@@ -35,7 +35,8 @@ int metrics_init(const char *const *route_names, int n)
 
 void metrics_observe(int route_id, int status, uint64_t nanos)
 {
-	struct route_metrics *m = &routes[route_id >= 0 && route_id < n_routes ? route_id : n_routes];
+	struct route_metrics *m = &routes[route_id >= 0 && route_id < n_routes ? route_id
+					  : route_id == METRICS_ROUTE_CONSOLE ? n_routes + 1 : n_routes];
 	size_t i;
 
 	for (i = 0; i < N_STATUS && status_codes[i] != status; i++)
@@ -54,6 +55,8 @@ static int route_labels(struct buf *out, int i)
 	const char *name = i < n_routes ? names[i] : NULL;
 	const char *sp = name ? strchr(name, ' ') : NULL;
 
+	if (i == n_routes + 1)
+		return buf_addstr(out, "method=\"\",route=\"console\"");
 	if (!sp)
 		return buf_addstr(out, "method=\"\",route=\"unmatched\"");
 	return buf_printf(out, "method=\"%.*s\",route=\"%s\"", (int)(sp - name), name, sp + 1);
@@ -66,7 +69,7 @@ int metrics_render(struct buf *out)
 
 	rc |= buf_addstr(out, "# HELP krate_http_requests_total HTTP requests by route and status code.\n"
 			      "# TYPE krate_http_requests_total counter\n");
-	for (r = 0; r <= n_routes; r++) {
+	for (r = 0; r <= n_routes + 1; r++) {
 		for (i = 0; i <= N_STATUS; i++) {
 			uint64_t v = atomic_load_explicit(&routes[r].by_status[i], memory_order_relaxed);
 
@@ -82,7 +85,7 @@ int metrics_render(struct buf *out)
 	}
 	rc |= buf_addstr(out, "# HELP krate_http_request_duration_seconds Request latency by route.\n"
 			      "# TYPE krate_http_request_duration_seconds histogram\n");
-	for (r = 0; r <= n_routes; r++) {
+	for (r = 0; r <= n_routes + 1; r++) {
 		uint64_t cum = 0, count = atomic_load_explicit(&routes[r].count, memory_order_relaxed);
 
 		if (!count)

@@ -9,6 +9,8 @@
 #include "core/buf.h"
 
 #define METRICS_MAX_ROUTES 64
+/* Route id for every web console page (one series: route="console"). */
+#define METRICS_ROUTE_CONSOLE (-2)
 
 /* names are "METHOD /route" and must outlive the process (string literals).
  * Returns 0 or KE_INVALID. */

@@ -1,6 +1,7 @@
 #include "web_internal.h"
 #include "assets.h"
 #include "core/util.h"
+#include "http/metrics.h"
 #include "model/admission.h"
 
 #include <stdlib.h>
@@ -324,6 +325,7 @@ int web_handle(struct http_req *r, void *arg)
 	else if (!strcmp(method, "POST"))
 		m = M_POST;
 	security_headers(r);
+	http_req_set_route(r, METRICS_ROUTE_CONSOLE);
 	if (!strncmp(path, "/static/", 8))
 		rc = m == M_GET ? serve_static(r, path + 8) : method_not_allowed(r, "GET, HEAD");
 	else if (!strcmp(path, "/favicon.ico"))
