@@ -32,10 +32,10 @@ void api_destroy(struct api *a);
 int api_token_create(struct store *s, const char *user, const char *org, int role,
 		     const char *actor, char **secret_out, json_t **info_out, struct kerr *e);
 
-/* Seeds the demo org and resources, and the console user "demo" (admin of
- * everything, generated password), once per data directory. When this call
- * created the user, *demo_password_out gets its password (malloc'd, caller
- * frees); otherwise NULL. */
+/* Seeds the demo org and resources once per data directory, and the console
+ * user "demo" (admin of everything, generated password) when it does not
+ * exist yet. When this call created the user, *demo_password_out gets its
+ * password (malloc'd, caller frees); otherwise NULL. */
 int api_demo_seed(struct store *s, char **demo_password_out, struct kerr *e);
 
 #endif

@@ -69,7 +69,8 @@ static const char demo_yaml[] =
 	"metadata: {name: priority-triage}\n"
 	"spec: {organizationRef: demo, selector: {labels: {priority: high}}, columns: [name, phase], shareable: true}\n";
 
-/* The console user "demo"; kept if a seed interrupted before its end made it. */
+/* The console user "demo", created only when it does not exist yet, so its
+ * password never changes once shown. */
 static int demo_user(struct store *s, char **password_out, struct kerr *e)
 {
 	struct user_info u = { 0 };
@@ -103,9 +104,10 @@ int api_demo_seed(struct store *s, char **demo_password_out, struct kerr *e)
 
 	*demo_password_out = NULL;
 	if (store_meta_get(s, "demo.seeded", &seeded, NULL) == 0) {
+		/* seeded by a build without console users: add the user once */
 		free(seeded);
 		json_decref(keep);
-		return 0;
+		return demo_user(s, demo_password_out, e);
 	}
 	rc = yaml_parse_documents(demo_yaml, sizeof(demo_yaml) - 1, &docs, e);
 	if (rc)
