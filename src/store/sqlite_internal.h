@@ -188,9 +188,11 @@ uint64_t sq_cache_epoch(struct sq_cache *c);
 void sq_cache_fill(struct sq_cache *c, uint64_t epoch, const char *kind, const char *ns,
 		   const char *name, const char *json, size_t len);
 /* Writer thread, around the COMMIT of a group that changed objects: begin right
- * before COMMIT, end after it with the group's events (NULL if it failed),
- * before anyone learns of the commit. */
-void sq_cache_commit_begin(struct sq_cache *c);
+ * before COMMIT with the group's events (their keys leave the cache, so no
+ * reader is served an old version once the new one may be in SQLite), end
+ * after it with the same events (NULL if it failed), before anyone learns of
+ * the commit. */
+void sq_cache_commit_begin(struct sq_cache *c, const struct sq_events *ev);
 void sq_cache_commit_end(struct sq_cache *c, const struct sq_events *ev);
 
 struct sq_cache_stats {

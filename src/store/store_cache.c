@@ -8,7 +8,8 @@
  * epoch, so an entry never holds an older version than the database.
  *
  * Epoch protocol (a sequence counter): the writer makes it odd right before
- * COMMIT and even again after applying the group. A fill is accepted only when
+ * COMMIT, drops the keys the group changes, and makes it even again after
+ * applying the group. A fill is accepted only when
  * the epoch, re-read under the stripe lock, still equals the even value the
  * reader took before its SQLite read. Bumping before COMMIT (not only at the
  * apply) matters: otherwise a fill from a pre-commit snapshot could land after
@@ -361,9 +362,31 @@ void sq_cache_fill(struct sq_cache *c, uint64_t epoch, const char *kind, const c
 	pthread_rwlock_unlock(&s->lock);
 }
 
-void sq_cache_commit_begin(struct sq_cache *c)
+static void remove_key(struct sq_cache *c, const struct sq_event *ev)
 {
+	struct stripe *s;
+	struct centry **pp;
+	struct ckey k;
+
+	key_init(&k, ev->kind, ev->ns, ev->name);
+	s = stripe_of(c, k.hash);
+	pthread_rwlock_wrlock(&s->lock);
+	pp = find(s, &k);
+	if (*pp)
+		unlink_free(c, s, pp);
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void sq_cache_commit_begin(struct sq_cache *c, const struct sq_events *ev)
+{
+	size_t i;
+
+	/* Odd first, so no fill can bring a removed key back before the commit
+	 * is applied; between COMMIT and the apply a reader may read the new
+	 * row from SQLite, and must not then be handed the old one from here. */
 	atomic_fetch_add(&c->epoch, 1);
+	for (i = 0; ev && i < ev->n; i++)
+		remove_key(c, &ev->v[i]);
 }
 
 /* Replaces or removes the key's entry. The old one goes first, so a new text

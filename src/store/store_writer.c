@@ -222,7 +222,7 @@ static void run_group(struct store *s, struct store_batch *group)
 		/* objects change at COMMIT: cache fills pause until the changes are applied */
 		cached = w.ev.n > 0;
 		if (cached)
-			sq_cache_commit_begin(s->cache);
+			sq_cache_commit_begin(s->cache, &w.ev);
 		broken = sq_run(s->w, ST_COMMIT, &ge) != 0;
 	}
 	if (broken) {

@@ -420,7 +420,7 @@ static void commit_one(struct sq_cache *c, const char *type, const char *name, c
 
 	snprintf(nm, sizeof(nm), "%s", name);
 	snprintf(body, sizeof(body), "%s", json);
-	sq_cache_commit_begin(c);
+	sq_cache_commit_begin(c, &evs);
 	sq_cache_commit_end(c, &evs);
 }
 
@@ -446,7 +446,7 @@ static void test_fill_epoch_protocol(void **state)
 	/* read before a commit that is in flight (COMMIT done, changes not yet
 	 * applied): refused, since another reader may already have the new row */
 	e = sq_cache_epoch(c);
-	sq_cache_commit_begin(c);
+	sq_cache_commit_begin(c, NULL);
 	fill(c, e, "b", "{\"v\":1}");
 	cache_has(c, "b", NULL);
 	fill(c, sq_cache_epoch(c), "b", "{\"v\":1}");
@@ -463,11 +463,33 @@ static void test_fill_epoch_protocol(void **state)
 
 	/* a failed commit changes nothing but still voids reads that straddled it */
 	e = sq_cache_epoch(c);
-	sq_cache_commit_begin(c);
+	sq_cache_commit_begin(c, NULL);
 	sq_cache_commit_end(c, NULL);
 	cache_has(c, "b", "{\"v\":2}");
 	fill(c, e, "c", "{\"v\":1}");
 	cache_has(c, "c", NULL);
+	sq_cache_free(c);
+}
+
+/* Between COMMIT and the apply, SQLite already has the new row: the cache must
+ * not hand out the old one (a reader that just read the new row would go back). */
+static void test_inflight_commit_hides_old_value(void **state)
+{
+	struct sq_cache *c = NULL;
+	char kind[] = "Repository", ns[] = "org", nm[] = "d", body[] = "{\"v\":2}";
+	struct sq_event ev = { 2, "MODIFIED", kind, ns, nm, body, strlen(body) };
+	struct sq_events evs = { &ev, 1, 1 };
+
+	(void)state;
+	assert_int_equal(sq_cache_new(0, &c), 0);
+	fill(c, sq_cache_epoch(c), "d", "{\"v\":1}");
+	cache_has(c, "d", "{\"v\":1}");
+	sq_cache_commit_begin(c, &evs);
+	cache_has(c, "d", NULL);
+	fill(c, sq_cache_epoch(c), "d", "{\"v\":1}");
+	cache_has(c, "d", NULL);
+	sq_cache_commit_end(c, &evs);
+	cache_has(c, "d", "{\"v\":2}");
 	sq_cache_free(c);
 }
 
@@ -670,6 +692,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_failed_batch_keeps_value, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_old_snapshot_not_cached, setup, teardown),
 		cmocka_unit_test(test_fill_epoch_protocol),
+		cmocka_unit_test(test_inflight_commit_hides_old_value),
 		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_readers_small_cache, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_byte_cap, setup, teardown),
