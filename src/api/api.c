@@ -224,11 +224,17 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	metrics_init(route_names, N_ROUTES);
 	a->store = o->store;
 	a->body_max = o->body_max;
+	a->git_path = strdup(o->git_path ? o->git_path : "/usr/bin/git");
+	if (!a->git_path) {
+		free(a);
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	}
 	a->tokens = token_cache_create();
 	a->sessions = session_guard_create();
 	if (!a->tokens || !a->sessions) {
 		token_cache_destroy(a->tokens);
 		session_guard_destroy(a->sessions);
+		free(a->git_path);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -240,6 +246,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	if (rc) {
 		token_cache_destroy(a->tokens);
 		session_guard_destroy(a->sessions);
+		free(a->git_path);
 		free(a);
 		return rc;
 	}

@@ -17,6 +17,7 @@ struct api_options {
 	size_t max_watches;        /* open watch streams before 429 (default 20000) */
 	size_t body_max;           /* for messages only; the server enforces it */
 	size_t ring_size;          /* watch events kept in memory (default 4096) */
+	const char *git_path;      /* git executable (default "/usr/bin/git"); copied */
 };
 
 int api_create(const struct api_options *o, struct api **out, struct kerr *e);

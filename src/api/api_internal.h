@@ -17,6 +17,7 @@ struct session_guard;
 
 struct api {
 	struct store *store;
+	char *git_path;           /* the git executable the forge runs */
 	struct hub *hub;
 	struct token_cache *tokens;
 	struct session_guard *sessions;   /* sign-in failure counters (session.c) */
@@ -111,6 +112,18 @@ json_t *api_visible_orgs(struct api *a, const struct principal *p, struct kerr *
 /* Adds the ops that go with writing an object (an Organization brings its
  * OrgNamespaceBinding; deleting one empties its namespace). */
 size_t api_org_extra_ops(json_t *org_obj, int deleting, struct store_op *ops, json_t *keep);
+
+/* ---- readiness (health.c): the same answer for /readyz and the console ---- */
+struct api_component {
+	const char *key;          /* "store", "git", "agentGateway" */
+	const char *name;         /* "Store", "Git", "Agent gateway" */
+	int configured;           /* 0: not part of this server; never makes it degraded */
+	int ready;
+	const char *detail;
+};
+#define API_COMPONENTS 3
+/* Fills out[] and returns 1 when every configured component is ready. */
+int api_readiness(struct api *a, struct api_component out[API_COMPONENTS]);
 
 /* ---- controller.c, health.c, audit.c, watch.c ---- */
 int h_controller(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);

@@ -13,29 +13,36 @@ int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, st
 	return HTTP_DONE;
 }
 
-static json_t *component(int ready, int configured, const char *detail)
+int api_readiness(struct api *a, struct api_component out[API_COMPONENTS])
 {
-	return json_pack("{s:s, s:b, s:s}", "status", ready ? "ready" : "degraded", "configured", configured,
-			 "detail", detail);
+	int store_ok = store_ping(a->store) == 0;
+	int git_ok = access(a->git_path, X_OK) == 0;
+
+	out[0] = (struct api_component){ "store", "Store", 1, store_ok,
+					 store_ok ? "SQLite answering" : "SQLite not answering" };
+	out[1] = (struct api_component){ "git", "Git", 1, git_ok,
+					 git_ok ? "git found" : "git executable not found" };
+	/* The agent gateway is not part of the embedded server yet: it reports
+	 * degraded and "configured": false, and does not make the server degraded. */
+	out[2] = (struct api_component){ "agentGateway", "Agent gateway", 0, 0, "no agent gateway configured" };
+	return store_ok && git_ok;
 }
 
 int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
 {
-	int store_ok = store_ping(a->store) == 0;
-	int git_ok = access("/usr/bin/git", X_OK) == 0 || access("/usr/local/bin/git", X_OK) == 0;
-	json_t *comps;
+	struct api_component c[API_COMPONENTS];
+	int ready = api_readiness(a, c), i;
+	json_t *comps = json_object();
 
 	(void)m;
 	(void)p;
-	/* The agent gateway is not part of the embedded server yet: it reports
-	 * degraded and "configured": false, and does not fail readiness. */
-	comps = json_pack("{s:o, s:o, s:o}",
-			  "store", component(store_ok, 1, store_ok ? "sqlite answering" : "sqlite not answering"),
-			  "git", component(git_ok, 1, git_ok ? "git found" : "git executable not found"),
-			  "agentGateway", component(0, 0, "no agent gateway configured"));
-	http_respond_json(r, store_ok ? 200 : 503,
-			  json_pack("{s:s, s:o}", "status", store_ok && git_ok ? "ready" : "degraded",
-				    "components", comps));
+	for (i = 0; i < API_COMPONENTS; i++)
+		json_object_set_new(comps, c[i].key,
+				    json_pack("{s:s, s:b, s:s}", "status", c[i].ready ? "ready" : "degraded",
+					      "configured", c[i].configured, "detail", c[i].detail));
+	/* 503 only when the store is gone: without git the API still serves */
+	http_respond_json(r, c[0].ready ? 200 : 503,
+			  json_pack("{s:s, s:o}", "status", ready ? "ready" : "degraded", "components", comps));
 	return HTTP_DONE;
 }
 

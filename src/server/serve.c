@@ -30,14 +30,16 @@ struct serve_opts {
 	int heartbeat;
 	int64_t retention;
 	size_t max_watches;
+	const char *git;
 };
 
 void serve_usage(void)
 {
 	printf("usage: krate serve [--listen HOST:PORT] [--data DIR] [--demo] [--threads N]\n"
 	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
-	       "                   [--event-retention N] [--max-watches N]\n"
-	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n");
+	       "                   [--event-retention N] [--max-watches N] [--git PATH]\n"
+	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n"
+	       "            --git /usr/bin/git\n");
 }
 
 /* Console pages and API routes share one listener. */
@@ -130,6 +132,8 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 			if (parse_long(val, 1, 3600, &v))
 				goto bad;
 			o->heartbeat = (int)v;
+		} else if (!strcmp(a, "--git")) {
+			o->git = val;
 		} else if (!strcmp(a, "--max-watches")) {
 			if (parse_long(val, 1, 1000000, &v))
 				goto bad;
@@ -308,7 +312,8 @@ int serve_main(int argc, char **argv)
 		/* The in-memory ring never reaches further back than the event log,
 		 * so a version the log has pruned is too old everywhere. */
 		struct api_options ao = { store, o.heartbeat, o.max_watches, o.body_max,
-					  o.retention > 0 && o.retention < 4096 ? (size_t)o.retention : 4096 };
+					  o.retention > 0 && o.retention < 4096 ? (size_t)o.retention : 4096,
+					  o.git };
 
 		if (api_create(&ao, &api, &e)) {
 			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the API");

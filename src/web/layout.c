@@ -1,18 +1,6 @@
 #include "web_internal.h"
 
 #include <string.h>
-#include <unistd.h>
-
-void web_components(struct web *w, struct component out[WEB_COMPONENTS])
-{
-	int store_ok = store_ping(w->api->store) == 0;
-	int git_ok = access("/usr/bin/git", X_OK) == 0 || access("/usr/local/bin/git", X_OK) == 0;
-
-	/* The same checks as /readyz; the agent gateway is not part of this server. */
-	out[0] = (struct component){ "Store", 1, store_ok, store_ok ? "SQLite answering" : "SQLite not answering" };
-	out[1] = (struct component){ "Git", 1, git_ok, git_ok ? "git found" : "git executable not found" };
-	out[2] = (struct component){ "Agent gateway", 0, 0, "not configured" };
-}
 
 static void head(struct html *h, const char *title, const char *org)
 {
@@ -137,11 +125,11 @@ static void sidebar(struct page *pg, struct html *h, const char *nav)
 /* Shown only for components this server has and that are not ready. */
 static void degraded_banner(struct page *pg, struct html *h)
 {
-	struct component c[WEB_COMPONENTS];
+	struct api_component c[API_COMPONENTS];
 	int i, any = 0;
 
-	web_components(pg->w, c);
-	for (i = 0; i < WEB_COMPONENTS; i++) {
+	api_readiness(pg->w->api, c);
+	for (i = 0; i < API_COMPONENTS; i++) {
 		if (!c[i].configured || c[i].ready)
 			continue;
 		if (!any++)

@@ -171,12 +171,12 @@ static void recent_events(struct page *pg, struct html *h, json_t *events)
 
 static void readiness(struct page *pg, struct html *h)
 {
-	struct component c[WEB_COMPONENTS];
+	struct api_component c[API_COMPONENTS];
 	int i;
 
-	web_components(pg->w, c);
+	api_readiness(pg->w->api, c);
 	html_raw(h, "<section id=\"readiness\" class=\"panel\">\n<h2>Readiness</h2>\n<ul class=\"components\">\n");
-	for (i = 0; i < WEB_COMPONENTS; i++) {
+	for (i = 0; i < API_COMPONENTS; i++) {
 		const char *state = !c[i].configured ? "not-configured" : c[i].ready ? "ready" : "degraded";
 
 		html_fmt(h, "<li data-component-state=\"%s\"><span class=\"dot\" aria-hidden=\"true\"></span>", state);

@@ -162,13 +162,13 @@ static void stat(struct html *h, long long value, const char *label)
 
 static int readiness_page(struct page *pg, const struct section *s)
 {
-	struct component c[WEB_COMPONENTS];
+	struct api_component c[API_COMPONENTS];
 	struct kerr e = KERR_INIT;
 	json_t *st = NULL;
 	struct html h;
 	int i;
 
-	web_components(pg->w, c);
+	api_readiness(pg->w->api, c);
 	store_stats(pg->w->api->store, &st, &e);
 	kerr_clear(&e);
 	html_init(&h);
@@ -176,7 +176,7 @@ static int readiness_page(struct page *pg, const struct section *s)
 	html_raw(&h, "<section class=\"panel\"><h2>Components</h2>\n<div class=\"table-wrap\"><table id=\"components\" class=\"data\"><thead><tr>"
 		     "<th scope=\"col\">Component</th><th scope=\"col\">State</th><th scope=\"col\">Detail</th></tr>"
 		     "</thead><tbody>\n");
-	for (i = 0; i < WEB_COMPONENTS; i++) {
+	for (i = 0; i < API_COMPONENTS; i++) {
 		const char *state = !c[i].configured ? "not configured" : c[i].ready ? "ready" : "degraded";
 
 		html_raw(&h, "<tr><td>");

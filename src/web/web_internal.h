@@ -128,14 +128,7 @@ void layout_bare_end(struct html *h, const char *correlation_id);
 
 /* Readiness as /readyz computes it. configured = 0 for components that are
  * not part of this server (they never raise the degraded banner). */
-struct component {
-	const char *name;
-	int configured;
-	int ready;
-	const char *detail;
-};
-#define WEB_COMPONENTS 3
-void web_components(struct web *w, struct component out[WEB_COMPONENTS]);
+
 
 /* ---- shared rendering (page_resources.c) ---- */
 /* A table of objects (JSON texts) with live updates; id may be NULL (then

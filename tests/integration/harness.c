@@ -227,6 +227,12 @@ static size_t grow_cb(char *data, size_t size, size_t nmemb, void *arg)
 int http_call(const struct krate_server *s, const char *method, const char *path, const char *token,
 	      const char *body, const char *content_type, struct http_resp *out)
 {
+	return http_call_hdr(s, method, path, token, NULL, body, content_type, out);
+}
+
+int http_call_hdr(const struct krate_server *s, const char *method, const char *path, const char *token,
+		  const char *const *headers, const char *body, const char *content_type, struct http_resp *out)
+{
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct grow b = { 0 }, hd = { 0 };
@@ -255,6 +261,8 @@ int http_call(const struct krate_server *s, const char *method, const char *path
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
+	for (; headers && *headers; headers++)
+		h = curl_slist_append(h, *headers);
 	h = curl_slist_append(h, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	cc = curl_easy_perform(c);

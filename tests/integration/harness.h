@@ -43,6 +43,9 @@ struct http_resp {
 int http_call(const struct krate_server *s, const char *method, const char *path,
 	      const char *token, const char *body, const char *content_type,
 	      struct http_resp *out);
+/* The same with extra request headers (NULL-terminated "Name: value" list, may be NULL). */
+int http_call_hdr(const struct krate_server *s, const char *method, const char *path, const char *token,
+		  const char *const *headers, const char *body, const char *content_type, struct http_resp *out);
 /* Value of response header name (case-insensitive) as malloc'd string, or NULL. */
 char *http_header(const struct http_resp *r, const char *name);
 void http_resp_free(struct http_resp *r);
