@@ -268,5 +268,6 @@ void api_destroy(struct api *a)
 	hub_destroy(a->hub);
 	token_cache_destroy(a->tokens);
 	session_guard_destroy(a->sessions);
+	free(a->git_path);
 	free(a);
 }
