@@ -119,6 +119,13 @@ static void test_banner_and_session_cookie(void **state)
 	assert_null(strstr(strstr(r.body, "id=\"degraded-banner\""), "Agent gateway:"));
 	http_resp_free(&r);
 
+	/* the top bar's search finds resources by name within the org */
+	assert_int_equal(http_call_hdr(&srv, "GET", "/orgs/demo/search?q=KRA", NULL, hdrs, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "/orgs/demo/resources/repositories/krate\""));
+	assert_null(strstr(r.body, "/orgs/demo/resources/repositories/web\""));
+	http_resp_free(&r);
+
 	/* the session cookie works for the API's reads, not for its writes */
 	assert_int_equal(http_call_hdr(&srv, "GET", "/api/whoami", NULL, hdrs, NULL, NULL, &r), 0);
 	assert_int_equal(r.status, 200);
