@@ -227,6 +227,10 @@ static int route_org(struct page *pg, const char **seg, int n, enum method m)
 
 	if (n == 2)
 		return m == M_GET ? page_org_home(pg) : method_not_allowed(pg->r, "GET, HEAD");
+	/* object names are DNS labels (admission), so anything else cannot exist;
+	 * checking here also bounds every name the pages format */
+	if (n >= 5 && !util_dns_label(seg[4]))
+		return KE_NOTFOUND;
 	if (!strcmp(what, "resources")) {
 		if (n == 6 && (!strcmp(seg[5], "edit") || !strcmp(seg[5], "delete"))) {
 			if (m == M_OTHER)
