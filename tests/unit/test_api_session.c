@@ -18,38 +18,31 @@
 #include "core/util.h"
 #include "model/kinds.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define PW_ANA "ana's long password"
 #define PW_BEN "ben-has-a-longer-password"
 
 struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
+	struct store_fx st;
 	struct api *a;
 };
 
 static int setup(void **state)
 {
-	struct store_options o = { 0 };
 	struct api_options ao = { 0 };
 	struct kerr e = KERR_INIT;
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f)
+	if (!f || store_fx_init(&f->st, "api-session"))
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-api-session-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	o.path = f->path;
-	if (store_open(&o, &f->s, &e))
+	if (store_fx_open(&f->st, NULL, &e))
 		goto fail;
-	ao.store = f->s;
+	ao.store = f->st.s;
 	if (api_create(&ao, &f->a, &e))
 		goto fail;
-	if (session_user_create(f->s, "ana", PW_ANA, ROLE_DEVELOPER, NULL, "system", &e) ||
-	    session_user_create(f->s, "ben", PW_BEN, ROLE_VIEWER, "acme", "system", &e))
+	if (session_user_create(f->st.s, "ana", PW_ANA, ROLE_DEVELOPER, NULL, "system", &e) ||
+	    session_user_create(f->st.s, "ben", PW_BEN, ROLE_VIEWER, "acme", "system", &e))
 		goto fail;
 	*state = f;
 	return 0;
@@ -62,17 +55,10 @@ fail:
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char p[160];
 
 	api_shutdown(f->a);
 	api_destroy(f->a);
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
+	store_fx_remove(&f->st);
 	free(f);
 	return 0;
 }
@@ -227,7 +213,7 @@ static void test_token_login(void **state)
 	struct kerr e = KERR_INIT;
 	char *secret = NULL, *cookie = NULL, *padded;
 
-	assert_int_equal(api_token_create(f->s, "carla", "acme", ROLE_ADMIN, "system", &secret, NULL, &e), 0);
+	assert_int_equal(api_token_create(f->st.s, "carla", "acme", ROLE_ADMIN, "system", &secret, NULL, &e), 0);
 	assert_int_equal(session_login_token(f->a, secret, "127.0.0.1", &cookie, &s, &e), 0);
 	assert_string_equal(s.user, "carla");
 	assert_string_equal(s.org, "acme");
@@ -283,7 +269,7 @@ static void test_lookup_rejects_unknown_and_expired(void **state)
 	b.audit.actor = "test";
 	b.audit.verb = "session.create";
 	b.audit.resource = "Session";
-	assert_int_equal(store_write(f->s, &b), 0);
+	assert_int_equal(store_write(f->st.s, &b), 0);
 	kerr_clear(&b.err);
 	assert_int_equal(session_lookup(f->a, expired, &s, &e), KE_UNAUTHORIZED);
 	assert_null(s.user);
@@ -334,20 +320,20 @@ static void test_user_create_rules(void **state)
 	struct fx *f = *state;
 	struct kerr e = KERR_INIT;
 
-	assert_int_equal(session_user_create(f->s, "ana", "another long password", ROLE_ADMIN, NULL, "root", &e),
+	assert_int_equal(session_user_create(f->st.s, "ana", "another long password", ROLE_ADMIN, NULL, "root", &e),
 			 KE_CONFLICT);
 	kerr_clear(&e);
-	assert_int_equal(session_user_create(f->s, "dora", "short", ROLE_ADMIN, NULL, "root", &e), KE_UNPROCESSABLE);
+	assert_int_equal(session_user_create(f->st.s, "dora", "short", ROLE_ADMIN, NULL, "root", &e), KE_UNPROCESSABLE);
 	assert_non_null(strstr(e.message, "12 characters"));
 	/* twelve characters, even when they take more bytes */
-	assert_int_equal(session_user_create(f->s, "dora", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", ROLE_ADMIN,
+	assert_int_equal(session_user_create(f->st.s, "dora", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", ROLE_ADMIN,
 					     NULL, "root", &e), KE_UNPROCESSABLE);
-	assert_int_equal(session_user_create(f->s, "Dora", "a long enough password", ROLE_ADMIN, NULL, "root", &e),
+	assert_int_equal(session_user_create(f->st.s, "Dora", "a long enough password", ROLE_ADMIN, NULL, "root", &e),
 			 KE_UNPROCESSABLE);
-	assert_int_equal(session_user_create(f->s, "dora", "a long enough password", ROLE_NONE, NULL, "root", &e),
+	assert_int_equal(session_user_create(f->st.s, "dora", "a long enough password", ROLE_NONE, NULL, "root", &e),
 			 KE_UNPROCESSABLE);
-	assert_int_equal(session_user_create(f->s, "dora", NULL, ROLE_ADMIN, NULL, "root", &e), KE_UNPROCESSABLE);
-	assert_int_equal(session_user_create(f->s, "dora", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	assert_int_equal(session_user_create(f->st.s, "dora", NULL, ROLE_ADMIN, NULL, "root", &e), KE_UNPROCESSABLE);
+	assert_int_equal(session_user_create(f->st.s, "dora", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
 					     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9", ROLE_ADMIN, NULL, "root", &e), 0);
 	kerr_clear(&e);
 	assert_null(session_password_problem("exactly-12ch"));
@@ -375,7 +361,7 @@ static void test_audit(void **state)
 	/* someone typing a password into the name field */
 	login(f, PW_BEN, PW_BEN, "10.1.1.3", &cookie, &s, NULL, 0);
 
-	assert_int_equal(store_audit_list(f->s, NULL, 0, 0, &all, &e), 0);
+	assert_int_equal(store_audit_list(f->st.s, NULL, 0, 0, &all, &e), 0);
 	text = json_dumps(all, 0);
 	assert_non_null(text);
 	assert_null(strstr(text, PW_ANA));

@@ -12,48 +12,16 @@
 
 #include "core/err.h"
 #include "store/store.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct store_options o = { 0 };
-	struct kerr e = KERR_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-store-audit-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	o.path = f->path;
-	if (store_open(&o, &f->s, &e)) {
-		kerr_clear(&e);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return store_fx_setup(state, "store-audit", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char p[160];
-
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return store_fx_teardown(state);
 }
 
 /* One batch with an optional create op and a full audit entry. */
@@ -124,7 +92,7 @@ static void fill(struct store *s)
 
 static void test_entries_and_results(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	static const char *const results[] = { "allowed", "failed:CONFLICT", "denied:FORBIDDEN", "allowed" };
 	json_t *all, *part, *row;
@@ -172,7 +140,7 @@ static void test_entries_and_results(void **state)
 
 static void test_verify_ok(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	json_t *v;
 
@@ -191,7 +159,7 @@ static void test_verify_ok(void **state)
 
 static void test_tampered_field(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
 	fill(f->s);
 	sql(f->path, "UPDATE audit SET actor = 'mallory' WHERE seq = 2");
@@ -200,7 +168,7 @@ static void test_tampered_field(void **state)
 
 static void test_broken_link(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
 	fill(f->s);
 	/* the row's own fields are intact, but it no longer follows entry 2 */
@@ -210,7 +178,7 @@ static void test_broken_link(void **state)
 
 static void test_deleted_rows(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
 	fill(f->s);
 	sql(f->path, "DELETE FROM audit WHERE seq = 3");
@@ -219,7 +187,7 @@ static void test_deleted_rows(void **state)
 
 static void test_deleted_tail(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
 	fill(f->s);
 	sql(f->path, "DELETE FROM audit WHERE seq = 4");
@@ -228,7 +196,7 @@ static void test_deleted_tail(void **state)
 
 static void test_deleted_head(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
 	fill(f->s);
 	sql(f->path, "DELETE FROM audit WHERE seq = 1");
@@ -258,7 +226,7 @@ static int put_token(struct store *s, const char *hash, const char *id, const ch
 
 static void test_tokens(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct token_info t;
 	json_t *log;

@@ -12,99 +12,16 @@
 #include "core/err.h"
 #include "core/util.h"
 #include "store/store.h"
-
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
+#include "store_fixture.h"
 
 static int setup(void **state)
 {
-	struct store_options o = { 0 };
-	struct kerr e = KERR_INIT;
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-store-basic-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	o.path = f->path;
-	if (store_open(&o, &f->s, &e)) {
-		fprintf(stderr, "store_open: %s\n", e.message);
-		kerr_clear(&e);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return store_fx_setup(state, "store-basic", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char p[160];
-
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
-}
-
-/* One op in its own batch through store_write. *result (if given) receives op.result. */
-static int write_op(struct store *s, enum store_op_type type, const char *kind, const char *ns,
-		    const char *name, const char *json, int64_t expect, json_t **result,
-		    int *created, struct kerr *e)
-{
-	struct store_op op = { 0 };
-	struct store_batch b = { 0 };
-	int rc;
-
-	op.type = type;
-	op.kind = kind;
-	op.ns = ns;
-	op.name = name;
-	op.expect_rv = expect;
-	if (json) {
-		op.obj = json_loads(json, JSON_DECODE_ANY, NULL);
-		assert_non_null(op.obj);
-	}
-	b.ops = &op;
-	b.n = 1;
-	b.audit.actor = "tester";
-	b.audit.verb = "write";
-	b.audit.resource = name ? name : "namespace";
-	rc = store_write(s, &b);
-	json_decref(op.obj);
-	if (created)
-		*created = op.created;
-	if (result)
-		*result = op.result;
-	else
-		json_decref(op.result);
-	if (e)
-		*e = b.err;
-	else
-		kerr_clear(&b.err);
-	return rc;
-}
-
-static void must_write(struct store *s, enum store_op_type type, const char *kind, const char *ns,
-		       const char *name, const char *json, json_t **result)
-{
-	struct kerr e = KERR_INIT;
-	int rc = write_op(s, type, kind, ns, name, json, 0, result, NULL, &e);
-
-	if (rc)
-		fprintf(stderr, "write %s/%s failed: %s\n", kind, name, e.message);
-	assert_int_equal(rc, 0);
-	kerr_clear(&e);
+	return store_fx_teardown(state);
 }
 
 static const char *meta_str(json_t *o, const char *key)
@@ -142,7 +59,7 @@ static json_t *get_obj(struct store *s, const char *kind, const char *ns, const 
 
 static void test_create_and_get(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	json_t *res, *got;
 	const char *keys[] = { "apiVersion", "kind", "metadata", "spec", "status" };
 	const char *k;
@@ -191,7 +108,7 @@ static void test_create_and_get(void **state)
 
 static void test_update_keeps_identity(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	json_t *c, *u, *u2, *st, *u3, *u4;
 
 	must_write(f->s, STORE_OP_CREATE, "Repository", "ns1", "web",
@@ -242,7 +159,7 @@ static void test_update_keeps_identity(void **state)
 
 static void test_apply_created_flag(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	json_t *a, *b;
 	int created = -1;
 
@@ -261,7 +178,7 @@ static void test_apply_created_flag(void **state)
 
 static void test_conflicts(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	json_t *c, *u;
 	int64_t rv;
@@ -315,7 +232,7 @@ static void test_conflicts(void **state)
 
 static void test_not_found(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	char *text = NULL;
 	size_t len;
@@ -345,7 +262,7 @@ static void test_not_found(void **state)
 
 static void test_delete(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	json_t *c, *d;
 	char *text = NULL;
@@ -385,7 +302,7 @@ static size_t list_count(struct store *s, const char *kind, const char *ns, cons
 
 static void test_delete_namespace(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_op op = { 0 };
 	struct store_batch b = { 0 };
 	int64_t before;
@@ -439,7 +356,7 @@ static void list_names(struct store *s, const struct store_list_query *q, char *
 
 static void test_list_by_kind_and_namespace(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_list_query q = { 0 };
 	struct store_list_result r;
 	struct kerr e = KERR_INIT;
@@ -525,7 +442,7 @@ static size_t page_all(struct store *s, const char *kind, const char *sel, size_
 
 static void test_paging(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	size_t pages;
 	int64_t rv;
 	char name[16], ns[16];
@@ -554,7 +471,7 @@ static void test_paging(void **state)
 
 static void test_label_selectors(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_list_query q = { "Repository", NULL, NULL, 0, NULL };
 	char got[512];
 	size_t pages;
@@ -601,7 +518,7 @@ static void test_label_selectors(void **state)
 
 static void test_bad_selector_and_token(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const char *const bad_sel[] = { "a=b,,c", "=x", "app in (a,b)", "!", "a=b=c",
 					       "!a=b", "a=b c", "a b" };
 	static const char *const bad_tok[] = { "%%%", "bm90LWpzb24", "e30", "!!!!" };
@@ -658,7 +575,7 @@ static void test_bad_selector_and_token(void **state)
 
 static void test_counts_and_stats(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	json_t *c, *st, *repo;
 
@@ -698,7 +615,7 @@ static void test_counts_and_stats(void **state)
 
 static void test_meta(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	char *v = NULL;
 

@@ -13,95 +13,39 @@
 
 #include "core/err.h"
 #include "store/store.h"
+#include "store_fixture.h"
 /* only for the cache's byte and entry counts (the cap test) */
 #include "store/sqlite_internal.h"
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
-static void open_store(struct fx *f, size_t cache_bytes)
+static void open_store(struct store_fx *f, size_t cache_bytes)
 {
-	struct store_options o = { 0 };
-	struct kerr e = KERR_INIT;
+	struct store_options o = { .cache_bytes = cache_bytes };
 
-	o.path = f->path;
-	o.cache_bytes = cache_bytes;
-	if (store_open(&o, &f->s, &e))
-		fprintf(stderr, "store_open: %s\n", e.message);
-	kerr_clear(&e);
+	store_fx_open(f, &o, NULL);
 	assert_non_null(f->s);
 }
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-store-cache-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	*state = f;
-	return 0;
+	*state = store_fx_new("store-cache");
+	return *state ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char p[160];
-
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return store_fx_teardown(state);
 }
 
-/* One op in its own batch; returns the rc, *text gets the stored text of op.result. */
-static int write_op(struct store *s, enum store_op_type type, const char *kind, const char *ns,
-		    const char *name, const char *json, int64_t expect, char **text)
+/* must_write that returns the compact text of op.result (malloc'd). */
+static char *must_write_text(struct store *s, enum store_op_type type, const char *kind,
+			     const char *ns, const char *name, const char *json)
 {
-	struct store_op op = { 0 };
-	struct store_batch b = { 0 };
-	int rc;
+	json_t *result = NULL;
+	char *text;
 
-	op.type = type;
-	op.kind = kind;
-	op.ns = ns;
-	op.name = name;
-	op.expect_rv = expect;
-	if (json) {
-		op.obj = json_loads(json, JSON_DECODE_ANY, NULL);
-		assert_non_null(op.obj);
-	}
-	b.ops = &op;
-	b.n = 1;
-	b.audit.actor = "tester";
-	b.audit.verb = "write";
-	b.audit.resource = name ? name : "namespace";
-	rc = store_write(s, &b);
-	if (text)
-		*text = op.result ? json_dumps(op.result, JSON_COMPACT) : NULL;
-	json_decref(op.obj);
-	json_decref(op.result);
-	kerr_clear(&b.err);
-	return rc;
-}
-
-static char *must_write(struct store *s, enum store_op_type type, const char *kind,
-			const char *ns, const char *name, const char *json)
-{
-	char *text = NULL;
-
-	assert_int_equal(write_op(s, type, kind, ns, name, json, 0, &text), 0);
+	must_write(s, type, kind, ns, name, json, &result);
+	text = result ? json_dumps(result, JSON_COMPACT) : NULL;
+	json_decref(result);
 	assert_non_null(text);
 	return text;
 }
@@ -178,12 +122,12 @@ static struct sq_cache_stats stats(struct store *s)
 
 static void test_hit_after_write(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	char *w;
 
 	open_store(f, 0);
-	w = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web",
-		       "{\"apiVersion\":\"v1\",\"spec\":{\"visibility\":\"private\"}}");
+	w = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web",
+			    "{\"apiVersion\":\"v1\",\"spec\":{\"visibility\":\"private\"}}");
 	assert_get(f->s, "Repository", "org", "web", w);
 	tamper(f->path, "org", "web");
 	assert_get(f->s, "Repository", "org", "web", w);
@@ -193,11 +137,11 @@ static void test_hit_after_write(void **state)
 
 static void test_miss_fills(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	char *w;
 
 	open_store(f, 0);
-	w = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
+	w = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
 	store_close(f->s);
 	f->s = NULL;
 	open_store(f, 0);
@@ -209,7 +153,7 @@ static void test_miss_fills(void **state)
 	/* absent objects are not cached: a later create is seen at once */
 	assert_missing(f->s, "Repository", "org", "later");
 	free(w);
-	w = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "later", "{}");
+	w = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "later", "{}");
 	assert_get(f->s, "Repository", "org", "later", w);
 	free(w);
 }
@@ -240,20 +184,20 @@ static void hook_get(const struct store_event *ev, void *arg)
 
 static void test_update_visible_at_once(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct hook_check h = { 0 };
 	char *v1, *v2, *v3, *v4;
 
 	open_store(f, 0);
 	h.s = f->s;
 	store_set_event_hook(f->s, hook_get, &h);
-	v1 = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
+	v1 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
 	assert_get(f->s, "Repository", "org", "web", v1);
-	v2 = must_write(f->s, STORE_OP_UPDATE, "Repository", "org", "web", "{\"spec\":{\"a\":2}}");
+	v2 = must_write_text(f->s, STORE_OP_UPDATE, "Repository", "org", "web", "{\"spec\":{\"a\":2}}");
 	assert_get(f->s, "Repository", "org", "web", v2);
-	v3 = must_write(f->s, STORE_OP_STATUS, "Repository", "org", "web", "{\"phase\":\"Ready\"}");
+	v3 = must_write_text(f->s, STORE_OP_STATUS, "Repository", "org", "web", "{\"phase\":\"Ready\"}");
 	assert_get(f->s, "Repository", "org", "web", v3);
-	v4 = must_write(f->s, STORE_OP_APPLY, "Repository", "org", "web", "{\"spec\":{\"a\":3}}");
+	v4 = must_write_text(f->s, STORE_OP_APPLY, "Repository", "org", "web", "{\"spec\":{\"a\":3}}");
 	assert_get(f->s, "Repository", "org", "web", v4);
 	assert_true(rv_of_text(v4) > rv_of_text(v3));
 	assert_true(rv_of_text(v3) > rv_of_text(v2));
@@ -268,17 +212,18 @@ static void test_update_visible_at_once(void **state)
 
 static void test_delete_not_found(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	char *v1, *v2;
 
 	open_store(f, 0);
-	v1 = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
+	v1 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
 	assert_get(f->s, "Repository", "org", "web", v1);
-	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "org", "web", NULL, 0, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "org", "web", NULL,
+				  0, NULL, NULL, NULL), 0);
 	assert_missing(f->s, "Repository", "org", "web");
 	assert_missing(f->s, "Repository", "org", "web");
 	/* a new object under the same name is a different object */
-	v2 = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
+	v2 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{\"spec\":{\"a\":1}}");
 	assert_string_not_equal(v1, v2);
 	assert_get(f->s, "Repository", "org", "web", v2);
 	free(v1);
@@ -287,19 +232,20 @@ static void test_delete_not_found(void **state)
 
 static void test_delete_namespace(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	char *a1, *a2, *a3, *b1, *c1;
 
 	open_store(f, 0);
-	a1 = must_write(f->s, STORE_OP_CREATE, "Repository", "a", "x", "{}");
-	a2 = must_write(f->s, STORE_OP_CREATE, "Repository", "a", "y", "{}");
-	a3 = must_write(f->s, STORE_OP_CREATE, "Team", "a", "x", "{}");
-	b1 = must_write(f->s, STORE_OP_CREATE, "Repository", "b", "x", "{}");
-	c1 = must_write(f->s, STORE_OP_CREATE, "Org", "", "a", "{}");
+	a1 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "a", "x", "{}");
+	a2 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "a", "y", "{}");
+	a3 = must_write_text(f->s, STORE_OP_CREATE, "Team", "a", "x", "{}");
+	b1 = must_write_text(f->s, STORE_OP_CREATE, "Repository", "b", "x", "{}");
+	c1 = must_write_text(f->s, STORE_OP_CREATE, "Org", "", "a", "{}");
 	assert_get(f->s, "Repository", "a", "x", a1);
 	assert_get(f->s, "Repository", "a", "y", a2);
 	assert_get(f->s, "Team", "a", "x", a3);
-	assert_int_equal(write_op(f->s, STORE_OP_DELETE_NAMESPACE, NULL, "a", NULL, NULL, 0, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_DELETE_NAMESPACE, NULL, "a", NULL, NULL,
+				  0, NULL, NULL, NULL), 0);
 	assert_missing(f->s, "Repository", "a", "x");
 	assert_missing(f->s, "Repository", "a", "y");
 	assert_missing(f->s, "Team", "a", "x");
@@ -314,14 +260,14 @@ static void test_delete_namespace(void **state)
 
 static void test_failed_batch_keeps_value(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_op ops[2] = { { 0 } };
 	struct store_batch b = { 0 };
 	char *x, *y;
 
 	open_store(f, 0);
-	x = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "x", "{\"spec\":{\"a\":1}}");
-	y = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "y", "{\"spec\":{\"a\":1}}");
+	x = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "x", "{\"spec\":{\"a\":1}}");
+	y = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "y", "{\"spec\":{\"a\":1}}");
 	assert_get(f->s, "Repository", "org", "x", x);
 	assert_get(f->s, "Repository", "org", "y", y);
 
@@ -342,7 +288,7 @@ static void test_failed_batch_keeps_value(void **state)
 	assert_get(f->s, "Repository", "org", "x", x);
 	assert_get(f->s, "Repository", "org", "y", y);
 
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "org", "x", "{}", 0, NULL),
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "org", "x", "{}", 0, NULL, NULL, NULL),
 			 KE_CONFLICT);
 	assert_get(f->s, "Repository", "org", "x", x);
 	json_decref(ops[0].obj);
@@ -367,7 +313,7 @@ static int delete_then_get(const struct store_event *ev, void *arg)
 	(void)ev;
 	if (n->done++)
 		return 1;
-	if (write_op(n->s, STORE_OP_DELETE, "Repository", "org", "web", NULL, 0, NULL) == 0)
+	if (write_op(n->s, STORE_OP_DELETE, "Repository", "org", "web", NULL, 0, NULL, NULL, NULL) == 0)
 		store_get(n->s, "Repository", "org", "web", &text, NULL, &e);
 	free(text);
 	kerr_clear(&e);
@@ -376,13 +322,13 @@ static int delete_then_get(const struct store_event *ev, void *arg)
 
 static void test_old_snapshot_not_cached(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct nested n = { 0 };
 	struct kerr e = KERR_INIT;
 	char *w;
 
 	open_store(f, 0);
-	w = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{}");
+	w = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "web", "{}");
 	n.s = f->s;
 	assert_int_equal(store_events_since(f->s, 0, delete_then_get, &n, &e), 0);
 	assert_int_equal(n.done, 1);
@@ -586,7 +532,7 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
-static void run_concurrency(struct fx *f, int nkeys, size_t cap)
+static void run_concurrency(struct store_fx *f, int nkeys, size_t cap)
 {
 	struct conc *c = calloc(1, sizeof(*c));
 	pthread_t rd[CK_READERS], wr;
@@ -598,8 +544,8 @@ static void run_concurrency(struct fx *f, int nkeys, size_t cap)
 	c->nkeys = nkeys;
 	for (i = 0; i < nkeys; i++) {
 		snprintf(c->names[i], sizeof(c->names[i]), "repo-%d", i);
-		c->last[i] = must_write(f->s, STORE_OP_CREATE, "Repository", "org", c->names[i],
-					"{\"spec\":{\"n\":-1}}");
+		c->last[i] = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", c->names[i],
+					     "{\"spec\":{\"n\":-1}}");
 	}
 	for (i = 0; i < CK_READERS; i++)
 		assert_int_equal(pthread_create(&rd[i], NULL, reader_main, c), 0);
@@ -636,7 +582,7 @@ static void test_concurrent_readers_small_cache(void **state)
 
 static void test_byte_cap(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	enum { N = 200, CAP = 4096 };
 	char *w[N], name[32], *big, *json, *bigw;
 	struct sq_cache_stats st;
@@ -646,9 +592,9 @@ static void test_byte_cap(void **state)
 	open_store(f, CAP);
 	for (i = 0; i < N; i++) {
 		snprintf(name, sizeof(name), "repo-%03d", i);
-		w[i] = must_write(f->s, STORE_OP_CREATE, "Repository", "org", name,
-				  "{\"spec\":{\"description\":\"a repository with a description long "
-				  "enough that a few dozen of them fill the cache\"}}");
+		w[i] = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", name,
+				       "{\"spec\":{\"description\":\"a repository with a description long "
+				       "enough that a few dozen of them fill the cache\"}}");
 	}
 	/* twice: the first pass fills from SQLite, the second mixes hits and misses */
 	for (round = 0; round < 2; round++) {
@@ -669,7 +615,7 @@ static void test_byte_cap(void **state)
 	obj = json_pack("{s:{s:s}}", "spec", "blob", big);
 	json = json_dumps(obj, JSON_COMPACT);
 	assert_non_null(json);
-	bigw = must_write(f->s, STORE_OP_CREATE, "Repository", "org", "big", json);
+	bigw = must_write_text(f->s, STORE_OP_CREATE, "Repository", "org", "big", json);
 	assert_get(f->s, "Repository", "org", "big", bigw);
 	assert_get(f->s, "Repository", "org", "big", bigw);
 	assert_true(stats(f->s).bytes <= CAP);

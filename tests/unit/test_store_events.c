@@ -13,56 +13,25 @@
 
 #include "core/err.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
-static int reopen(struct fx *f, int64_t retention, size_t queue_max)
+static int reopen(struct store_fx *f, int64_t retention, size_t queue_max)
 {
-	struct store_options o = { f->path, 0, retention, queue_max };
-	struct kerr e = KERR_INIT;
+	struct store_options o = { .event_retention = retention, .queue_max = queue_max };
 
 	store_close(f->s);
 	f->s = NULL;
-	if (store_open(&o, &f->s, &e)) {
-		fprintf(stderr, "store_open: %s\n", e.message);
-		kerr_clear(&e);
-		return -1;
-	}
-	return 0;
+	return store_fx_open(f, &o, NULL);
 }
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-store-events-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	*state = f;
-	return reopen(f, 0, 0);
+	return store_fx_setup(state, "store-events", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char p[160];
-
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return store_fx_teardown(state);
 }
 
 /* ---- event recorder ---- */
@@ -118,31 +87,6 @@ static void recorder_free(struct recorder *r)
 }
 
 /* ---- helpers ---- */
-
-static int write_op(struct store *s, enum store_op_type type, const char *kind, const char *name,
-		    const char *json, json_t **result)
-{
-	struct store_op op = { 0 };
-	struct store_batch b = { 0 };
-	int rc;
-
-	op.type = type;
-	op.kind = kind;
-	op.ns = "ns";
-	op.name = name;
-	op.obj = json ? json_loads(json, JSON_DECODE_ANY, NULL) : NULL;
-	b.ops = &op;
-	b.n = 1;
-	b.audit.actor = "tester";
-	rc = store_write(s, &b);
-	json_decref(op.obj);
-	if (result)
-		*result = op.result;
-	else
-		json_decref(op.result);
-	kerr_clear(&b.err);
-	return rc;
-}
 
 static int64_t rv_of(json_t *o)
 {
@@ -227,7 +171,7 @@ static void gate_wait_finished(struct gate *g, int n)
 
 static void test_hook_order_and_types(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct recorder r;
 	static const char *const types[] = { "ADDED", "MODIFIED", "MODIFIED", "ADDED", "DELETED" };
 	static const char *const names[] = { "a", "a", "a", "b", "a" };
@@ -236,14 +180,21 @@ static void test_hook_order_and_types(void **state)
 
 	recorder_init(&r);
 	store_set_event_hook(f->s, record, &r);
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "a", "{\"spec\":{}}", &res[0]), 0);
-	assert_int_equal(write_op(f->s, STORE_OP_UPDATE, "Repository", "a", "{\"spec\":{\"v\":1}}", &res[1]), 0);
-	assert_int_equal(write_op(f->s, STORE_OP_STATUS, "Repository", "a", "{\"phase\":\"Ready\"}", &res[2]), 0);
-	assert_int_equal(write_op(f->s, STORE_OP_APPLY, "Repository", "b", "{}", &res[3]), 0);
-	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "a", NULL, &res[4]), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", "a", "{\"spec\":{}}",
+				  0, &res[0], NULL, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_UPDATE, "Repository", "ns", "a", "{\"spec\":{\"v\":1}}",
+				  0, &res[1], NULL, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_STATUS, "Repository", "ns", "a", "{\"phase\":\"Ready\"}",
+				  0, &res[2], NULL, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_APPLY, "Repository", "ns", "b", "{}",
+				  0, &res[3], NULL, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "ns", "a", NULL,
+				  0, &res[4], NULL, NULL), 0);
 	/* rejected writes produce no events */
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "b", "{}", NULL), KE_CONFLICT);
-	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "zz", NULL, NULL), KE_NOTFOUND);
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", "b", "{}",
+				  0, NULL, NULL, NULL), KE_CONFLICT);
+	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "ns", "zz", NULL,
+				  0, NULL, NULL, NULL), KE_NOTFOUND);
 	store_set_event_hook(f->s, NULL, NULL);
 
 	assert_int_equal(r.n, 5);
@@ -283,7 +234,7 @@ static int collect(const struct store_event *ev, void *arg)
 
 static void test_events_since(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct replay p;
 	int64_t mark = 0;
@@ -292,11 +243,13 @@ static void test_events_since(void **state)
 
 	for (i = 0; i < 10; i++) {
 		snprintf(name, sizeof(name), "o%zu", i);
-		assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", name, "{}", NULL), 0);
+		assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", name, "{}",
+					  0, NULL, NULL, NULL), 0);
 		if (i == 2)
 			mark = store_current_rv(f->s);
 	}
-	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "o0", NULL, NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_DELETE, "Repository", "ns", "o0", NULL,
+				  0, NULL, NULL, NULL), 0);
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(store_events_since(f->s, mark, collect, &p, &e), 0);
@@ -333,7 +286,7 @@ static void test_events_since(void **state)
 
 static void test_retention(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct replay p;
 	json_t *st;
@@ -344,7 +297,8 @@ static void test_retention(void **state)
 	assert_int_equal(reopen(f, 20, 0), 0);
 	for (i = 0; i < 100; i++) {
 		snprintf(name, sizeof(name), "o%d", i);
-		assert_int_equal(write_op(f->s, STORE_OP_APPLY, "Repository", name, "{}", NULL), 0);
+		assert_int_equal(write_op(f->s, STORE_OP_APPLY, "Repository", "ns", name, "{}",
+					  0, NULL, NULL, NULL), 0);
 	}
 	cur = store_current_rv(f->s);
 	assert_int_equal(store_stats(f->s, &st, &e), 0);
@@ -377,14 +331,15 @@ static void test_retention(void **state)
 
 static void test_atomic_batch(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_op ops[2];
 	struct store_batch b;
 	struct recorder r;
 	int64_t before;
 
 	recorder_init(&r);
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "y", "{}", NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", "y", "{}",
+				  0, NULL, NULL, NULL), 0);
 	store_set_event_hook(f->s, record, &r);
 	before = store_current_rv(f->s);
 
@@ -431,7 +386,7 @@ static void test_atomic_batch(void **state)
 /* Three batches in one group: the failing middle one must not affect the others. */
 static void test_group_isolation(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
 	struct store_op ops[3];
 	struct store_batch gb, b[3];
@@ -440,7 +395,8 @@ static void test_group_isolation(void **state)
 	int64_t before;
 	int i;
 
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "g2", "{}", NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", "g2", "{}",
+				  0, NULL, NULL, NULL), 0);
 	recorder_init(&r);
 	gate_close(f->s, &g, &gb);
 	before = store_current_rv(f->s);
@@ -484,7 +440,7 @@ static void test_group_isolation(void **state)
 
 static void test_queue_limit(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0 };
 	struct store_batch gb, b[5];
 	int i;
@@ -513,7 +469,7 @@ static void test_queue_limit(void **state)
 /* Another process holding the write lock past busy_timeout makes the whole group fail. */
 static void test_group_failure_is_io(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct recorder r;
 	struct store_op op = { 0 };
 	struct store_batch b = { 0 };
@@ -566,7 +522,7 @@ static void *worker_main(void *arg)
 
 	for (i = 0; i < w->n; i++) {
 		snprintf(name, sizeof(name), "w%d-%d", w->id, i);
-		if (write_op(w->s, STORE_OP_CREATE, "Task", name, "{\"spec\":{}}", NULL))
+		if (write_op(w->s, STORE_OP_CREATE, "Task", "ns", name, "{\"spec\":{}}", 0, NULL, NULL, NULL))
 			w->failures++;
 		/* acknowledged means committed: this thread's reader must see it */
 		else if (!exists(w->s, "Task", name))
@@ -577,7 +533,7 @@ static void *worker_main(void *arg)
 
 static void test_concurrent_writers(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	enum { THREADS = 8, PER = 500 };
 	pthread_t th[THREADS];
 	struct worker w[THREADS];
@@ -612,7 +568,7 @@ static void test_concurrent_writers(void **state)
 
 static void test_reopen_persists(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct gate g = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 1, 0 };
 	struct store_op ops[5];
 	struct store_batch b[5];
@@ -623,7 +579,8 @@ static void test_reopen_persists(void **state)
 	int64_t rv;
 	int i;
 
-	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "keep", "{\"spec\":{\"a\":1}}", NULL), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_CREATE, "Repository", "ns", "keep", "{\"spec\":{\"a\":1}}",
+				  0, NULL, NULL, NULL), 0);
 	/* queued writes still commit when the store closes */
 	for (i = 0; i < 5; i++) {
 		snprintf(names[i], sizeof(names[i]), "q%d", i);
@@ -654,7 +611,8 @@ static void test_reopen_persists(void **state)
 	assert_true(exists(f->s, "Repository", "keep"));
 	for (i = 0; i < 5; i++)
 		assert_true(exists(f->s, "Repository", names[i]));
-	assert_int_equal(write_op(f->s, STORE_OP_UPDATE, "Repository", "keep", "{\"spec\":{\"a\":2}}", &res), 0);
+	assert_int_equal(write_op(f->s, STORE_OP_UPDATE, "Repository", "ns", "keep", "{\"spec\":{\"a\":2}}",
+				  0, &res, NULL, NULL), 0);
 	assert_int_equal(rv_of(res), rv + 1);
 	json_decref(res);
 	memset(&p, 0, sizeof(p));

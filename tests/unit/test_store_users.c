@@ -16,55 +16,26 @@
 #include "core/err.h"
 #include "core/util.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-struct fx {
-	char dir[64];
-	char path[128];
-	struct store *s;
-};
-
-static int open_store(struct fx *f)
+/* Quiet: one test expects the open to fail. */
+static int open_store(struct store_fx *f)
 {
-	struct store_options o = { 0 };
 	struct kerr e = KERR_INIT;
-	int rc;
+	int rc = store_fx_open(f, NULL, &e);
 
-	o.path = f->path;
-	rc = store_open(&o, &f->s, &e);
 	kerr_clear(&e);
 	return rc;
 }
 
 static int setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/krate-store-users-XXXXXX");
-	if (!mkdtemp(f->dir))
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/krate.db", f->dir);
-	if (open_store(f))
-		return -1;
-	*state = f;
-	return 0;
+	return store_fx_setup(state, "store-users", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fx *f = *state;
-	char p[160];
-
-	store_close(f->s);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
-	unlink(f->path);
-	rmdir(f->dir);
-	free(f);
-	return 0;
+	return store_fx_teardown(state);
 }
 
 /* Runs one op in its own batch; returns the batch's result. */
@@ -117,7 +88,7 @@ static int delete_session(struct store *s, const char *hash)
 
 static void test_users(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct user_info u;
 	json_t *audit;
@@ -156,7 +127,7 @@ static void test_users(void **state)
 
 static void test_sessions(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct session_info si;
 	int64_t now = util_now_seconds();
@@ -201,7 +172,7 @@ static void test_sessions(void **state)
 
 static void test_expired_sessions_are_swept(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct session_info si;
 	int64_t now = util_now_seconds();
@@ -246,7 +217,7 @@ static int user_version(const char *path)
 
 static void test_migrates_version_1(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct kerr e = KERR_INIT;
 	struct store_op op = { 0 };
 	struct store_batch b = { 0 };
