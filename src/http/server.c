@@ -39,6 +39,10 @@ struct http_req {
 	const char *path;
 	struct buf body;
 	int too_big;
+	int sink_failed;
+	int has_sink;
+	struct http_sink sink;
+	size_t sink_len;
 	enum req_state state;
 	char correlation_id[24];
 	char client_addr[INET6_ADDRSTRLEN];
@@ -328,6 +332,12 @@ void http_stream_wake(struct http_stream *st)
 int http_stream_start(struct http_req *r, const char *ctype, const struct http_stream_ops *ops,
 		      void *arg, struct http_stream **out)
 {
+	return http_stream_start_status(r, 200, ctype, ops, arg, out);
+}
+
+int http_stream_start_status(struct http_req *r, int status, const char *ctype,
+			     const struct http_stream_ops *ops, void *arg, struct http_stream **out)
+{
 	struct http_stream *st = calloc(1, sizeof(*st));
 	struct MHD_Response *resp;
 
@@ -346,9 +356,13 @@ int http_stream_start(struct http_req *r, const char *ctype, const struct http_s
 		return KE_NOMEM;
 	}
 	server_hold(r->srv);
-	set_response(r, 200, ctype, resp);
+	set_response(r, status, ctype, resp);
 	r->stream = st;
-	r->state = REQ_STREAMING;
+	/* A deferred request keeps its state: its response is queued on resume. */
+	pthread_mutex_lock(&r->lock);
+	if (r->state != REQ_DEFERRED)
+		r->state = REQ_STREAMING;
+	pthread_mutex_unlock(&r->lock);
 	if (out)
 		*out = st;
 	return HTTP_STREAM;
@@ -376,7 +390,12 @@ static int dispatch(struct http_server *s, struct http_req *r)
 
 	if (r->too_big) {
 		http_respond_errorf(r, KE_TOOBIG, NULL, "request body exceeds the limit of %zu bytes",
-				    s->opt.body_max);
+				    r->has_sink ? r->sink.max : s->opt.body_max);
+		r->state = REQ_HANDLED;
+		return 0;
+	}
+	if (r->sink_failed) {
+		http_respond_errorf(r, KE_IO, NULL, "cannot store the request body");
 		r->state = REQ_HANDLED;
 		return 0;
 	}
@@ -422,10 +441,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		make_correlation_id(r->correlation_id);
 		read_client_addr(conn, r->client_addr, sizeof(r->client_addr));
 		*con_cls = r;
+		if (s->opt.upload_sink && s->opt.upload_sink(r, s->opt.app, &r->sink) == 1)
+			r->has_sink = 1;
 		return MHD_YES;
 	}
 	switch (r->state) {
 	case REQ_READING:
+		if (*upload_size && r->has_sink) {
+			if (!r->too_big && !r->sink_failed) {
+				if (*upload_size > r->sink.max - r->sink_len)
+					r->too_big = 1;
+				else if (r->sink.write(r->sink.arg, upload, *upload_size))
+					r->sink_failed = 1;
+				else
+					r->sink_len += *upload_size;
+			}
+			*upload_size = 0;
+			return MHD_YES;
+		}
 		if (*upload_size) {
 			if (!r->too_big && buf_add(&r->body, upload, *upload_size))
 				r->too_big = 1;

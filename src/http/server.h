@@ -32,6 +32,19 @@ typedef int (*http_handler_fn)(struct http_req *r, void *app);
 /* Called when a request finished (route id as set by the handler, final status). */
 typedef void (*http_observe_fn)(int route_id, int status, uint64_t nanos, void *app);
 
+/* Where a request body goes instead of memory: write() gets each chunk as it
+ * arrives (0 or a negative KE_* code); bodies over max are answered 413. arg
+ * belongs to the application (attach it with http_req_set_data). */
+struct http_sink {
+	int (*write)(void *arg, const char *data, size_t len);
+	void *arg;
+	size_t max;
+};
+/* Called once per request when method, path and headers are known, before any
+ * body byte: fill *out and return 1 to stream the body to a sink, or return 0
+ * to buffer it in memory under body_max as usual. */
+typedef int (*http_sink_fn)(struct http_req *r, void *app, struct http_sink *out);
+
 struct http_server_options {
 	const char *host;        /* literal IPv4 address to bind, e.g. "127.0.0.1" */
 	int port;                /* 0 = ephemeral */
@@ -40,6 +53,7 @@ struct http_server_options {
 	unsigned conn_limit;     /* 0 = 10000 */
 	http_handler_fn handler;
 	http_observe_fn observe; /* may be NULL */
+	http_sink_fn upload_sink; /* may be NULL: every body is buffered */
 	void *app;
 };
 
@@ -98,9 +112,14 @@ struct http_stream_ops {
 };
 
 /* Starts a chunked response of unknown length; returns HTTP_STREAM or a
- * negative KE_* code (then nothing was sent and ops->release is not called). */
+ * negative KE_* code (then nothing was sent and ops->release is not called).
+ * A deferred request may start its stream from another thread instead of
+ * responding, then call http_complete(). */
 int http_stream_start(struct http_req *r, const char *content_type,
 		      const struct http_stream_ops *ops, void *arg, struct http_stream **out);
+/* The same with a status other than 200. */
+int http_stream_start_status(struct http_req *r, int status, const char *content_type,
+			     const struct http_stream_ops *ops, void *arg, struct http_stream **out);
 /* Resumes a suspended stream so read() is called again; safe from any thread
  * until release() has been called. */
 void http_stream_wake(struct http_stream *st);

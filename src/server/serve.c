@@ -1,5 +1,7 @@
 #include "server/serve.h"
 #include "api/api.h"
+#include "api/api_internal.h"
+#include "forge/forge.h"
 #include "web/web.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -46,12 +48,32 @@ void serve_usage(void)
 struct app {
 	struct api *api;
 	struct web *web;
+	struct forge *forge;
 };
+
+/* The store has one event hook: the watch hub first, then the forge. */
+static void app_on_event(const struct store_event *ev, void *arg)
+{
+	struct app *app = arg;
+
+	hub_publish(ev, app->api->hub);
+	forge_on_event(ev, app->forge);
+}
+
+static int app_upload_sink(struct http_req *r, void *arg, struct http_sink *out)
+{
+	struct app *app = arg;
+
+	return forge_upload_sink(r, app->forge, out);
+}
 
 static int app_handle(struct http_req *r, void *arg)
 {
 	struct app *app = arg;
 
+	/* /<org>/<repo>.git/... before the console, which owns every other page. */
+	if (forge_owns_path(http_req_path(r)))
+		return forge_handle(r, app->forge);
 	if (web_owns_path(http_req_path(r)))
 		return web_handle(r, app->web);
 	return api_handle(r, app->api);
@@ -261,7 +283,8 @@ int serve_main(int argc, char **argv)
 	struct store *store = NULL;
 	struct api *api = NULL;
 	struct web *web = NULL;
-	struct app app;
+	struct forge *forge = NULL;
+	struct app app = { 0 };
 	struct http_server *http = NULL;
 	struct kerr e = KERR_INIT;
 	char dbpath[PATH_MAX], portpath[PATH_MAX], portbuf[16];
@@ -328,9 +351,20 @@ int serve_main(int argc, char **argv)
 		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the console");
 		goto out;
 	}
+	{
+		struct forge_options fo = { api, store, o.data };
+
+		if (forge_create(&fo, &forge, &e)) {
+			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the forge");
+			goto out;
+		}
+	}
 	app.api = api;
 	app.web = web;
+	app.forge = forge;
+	store_set_event_hook(store, app_on_event, &app);
 	ho.handler = app_handle;
+	ho.upload_sink = app_upload_sink;
 	ho.observe = api_observe;
 	ho.app = &app;
 	if (http_server_start(&ho, &http, &e)) {
@@ -353,6 +387,11 @@ out:
 	if (api)
 		api_shutdown(api);
 	http_server_stop(http);
+	if (forge) {
+		/* Hand the hook back to the hub alone before the forge goes. */
+		store_set_event_hook(store, hub_publish, api->hub);
+		forge_destroy(forge);
+	}
 	web_destroy(web);
 	api_destroy(api);
 	store_close(store);
