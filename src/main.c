@@ -1,6 +1,7 @@
 /* krate: server, client and demo in one binary. */
 #include "server/serve.h"
 #include "cli/cli.h"
+#include "forge/hooks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve"))
 		return serve_main(argc - 1, argv + 1);
+	/* Hidden: run by the repositories' pre-receive hooks, not by people. */
+	if (!strcmp(argv[1], "git-hook"))
+		return forge_hook_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
 		printf("krate %s\n", KRATE_VERSION_STRING);
 		return 0;

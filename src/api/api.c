@@ -43,6 +43,13 @@ static const struct route routes[] = {
 	{ "PUT", "/api/orgs/{org}/resources/{}/{}", "PUT /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
 	{ "DELETE", "/api/orgs/{org}/resources/{}/{}", "DELETE /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
 	{ "PUT", "/api/orgs/{org}/resources/{}/{}/status", "PUT /api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
+	{ "GET", "/api/orgs/{org}/repositories/{}/branches", "GET /api/orgs/{org}/repositories/{repo}/branches", AUTH_REQUIRED, h_browse_branches },
+	{ "GET", "/api/orgs/{org}/repositories/{}/tags", "GET /api/orgs/{org}/repositories/{repo}/tags", AUTH_REQUIRED, h_browse_tags },
+	{ "GET", "/api/orgs/{org}/repositories/{}/tree/{}", "GET /api/orgs/{org}/repositories/{repo}/tree/{ref}", AUTH_REQUIRED, h_browse_tree },
+	{ "GET", "/api/orgs/{org}/repositories/{}/tree/{}/{*}", "GET /api/orgs/{org}/repositories/{repo}/tree/{ref}/{path}", AUTH_REQUIRED, h_browse_tree },
+	{ "GET", "/api/orgs/{org}/repositories/{}/blob/{}/{*}", "GET /api/orgs/{org}/repositories/{repo}/blob/{ref}/{path}", AUTH_REQUIRED, h_browse_blob },
+	{ "GET", "/api/orgs/{org}/repositories/{}/commits", "GET /api/orgs/{org}/repositories/{repo}/commits", AUTH_REQUIRED, h_browse_commits },
+	{ "GET", "/api/orgs/{org}/repositories/{}/commits/{}", "GET /api/orgs/{org}/repositories/{repo}/commits/{sha}", AUTH_REQUIRED, h_browse_commit },
 	{ "GET", "/api/watch/orgs/{org}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
@@ -51,10 +58,10 @@ static const struct route routes[] = {
 
 static const char *route_names[N_ROUTES];
 
-/* Splits path into at most API_MAX_SEGMENTS segments without copying:
- * starts[i]/lens[i]. Returns the count, or -1 when there are too many or a
- * segment is empty (a "//" or trailing "/" matches no route). */
-static int split_path(const char *path, const char **starts, size_t *lens)
+/* Splits path into at most max segments without copying: starts[i]/lens[i].
+ * Returns the count, or -1 when there are too many or a segment is empty (a
+ * "//" or trailing "/" matches no route). */
+static int split_path(const char *path, const char **starts, size_t *lens, int max)
 {
 	int n = 0;
 	const char *p = path;
@@ -68,7 +75,7 @@ static int split_path(const char *path, const char **starts, size_t *lens)
 
 		while (*p && *p != '/')
 			p++;
-		if (p == s || n == API_MAX_SEGMENTS)
+		if (p == s || n == max)
 			return -1;
 		starts[n] = s;
 		lens[n] = (size_t)(p - s);
@@ -84,35 +91,50 @@ static struct {
 	int n;
 } split_routes[N_ROUTES];
 
-/* Matches route i; captures are copied NUL-terminated into cap_buf. */
+/* Copies len bytes of s NUL-terminated into cap_buf at *used; NULL when full. */
+static const char *capture(char *cap_buf, size_t cap_size, size_t *used, const char *s, size_t len)
+{
+	char *c = cap_buf + *used;
+
+	if (*used + len + 1 > cap_size)
+		return NULL;
+	memcpy(c, s, len);
+	c[len] = '\0';
+	*used += len + 1;
+	return c;
+}
+
+/* Matches route i; captures are copied NUL-terminated into cap_buf. A final
+ * "{*}" matches one or more segments and captures them with their slashes. */
 static int route_match(int i, const char **segs, const size_t *lens, int nseg, struct route_match *m,
 		       char *cap_buf, size_t cap_size)
 {
 	size_t used = 0;
-	int k;
+	int k, n = split_routes[i].n;
+	int rest = n > 0 && split_routes[i].len[n - 1] == 3 && !memcmp(split_routes[i].seg[n - 1], "{*}", 3);
 
-	if (split_routes[i].n != nseg)
+	if (rest ? nseg < n : n != nseg)
 		return 0;
 	m->nseg = 0;
 	m->org = NULL;
-	for (k = 0; k < nseg; k++) {
+	m->rest = NULL;
+	for (k = 0; k < n; k++) {
 		size_t pl = split_routes[i].len[k];
 		const char *ps = split_routes[i].seg[k];
 
-		if (pl == 5 && !memcmp(ps, "{org}", 5)) {
-			if (used + lens[k] + 1 > cap_size)
+		if (rest && k == n - 1) {
+			/* segments are consecutive in the path: the last one ends the rest */
+			const char *end = segs[nseg - 1] + lens[nseg - 1];
+
+			if (!(m->rest = capture(cap_buf, cap_size, &used, segs[k], (size_t)(end - segs[k]))))
 				return 0;
-			memcpy(cap_buf + used, segs[k], lens[k]);
-			cap_buf[used + lens[k]] = '\0';
-			m->org = cap_buf + used;
-			used += lens[k] + 1;
+		} else if (pl == 5 && !memcmp(ps, "{org}", 5)) {
+			if (!(m->org = capture(cap_buf, cap_size, &used, segs[k], lens[k])))
+				return 0;
 		} else if (pl == 2 && !memcmp(ps, "{}", 2)) {
-			if (used + lens[k] + 1 > cap_size)
+			if (!(m->seg[m->nseg] = capture(cap_buf, cap_size, &used, segs[k], lens[k])))
 				return 0;
-			memcpy(cap_buf + used, segs[k], lens[k]);
-			cap_buf[used + lens[k]] = '\0';
-			m->seg[m->nseg++] = cap_buf + used;
-			used += lens[k] + 1;
+			m->nseg++;
 		} else if (pl != lens[k] || memcmp(ps, segs[k], lens[k])) {
 			return 0;
 		}
@@ -159,15 +181,15 @@ static int is_mutation(const char *method)
 int api_handle(struct http_req *r, void *arg)
 {
 	struct api *a = arg;
-	const char *segs[API_MAX_SEGMENTS];
-	size_t lens[API_MAX_SEGMENTS];
+	const char *segs[API_MAX_PATH_SEGMENTS];
+	size_t lens[API_MAX_PATH_SEGMENTS];
 	const char *method = http_req_method(r), *path = http_req_path(r);
-	int nseg = split_path(path, segs, lens), i, path_matched = 0, rc;
+	int nseg = split_path(path, segs, lens, API_MAX_PATH_SEGMENTS), i, path_matched = 0, rc;
 	struct route_match m;
 	struct principal p = { 0 };
 	struct kerr e = KERR_INIT;
 	char *caps;
-	size_t caps_size = strlen(path) + API_MAX_SEGMENTS + 1;
+	size_t caps_size = strlen(path) + API_MAX_PATH_SEGMENTS + 1;
 
 	caps = malloc(caps_size);
 	if (!caps)
@@ -219,7 +241,8 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	for (i = 0; i < N_ROUTES; i++) {
 		route_names[i] = routes[i].name;
-		split_routes[i].n = split_path(routes[i].pattern, split_routes[i].seg, split_routes[i].len);
+		split_routes[i].n = split_path(routes[i].pattern, split_routes[i].seg, split_routes[i].len,
+						API_MAX_SEGMENTS);
 	}
 	metrics_init(route_names, N_ROUTES);
 	a->store = o->store;
@@ -253,6 +276,12 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	store_set_event_hook(o->store, hub_publish, a->hub);
 	*out = a;
 	return 0;
+}
+
+void api_set_browse(struct api *a, api_browse_fn fn, void *arg)
+{
+	a->browse = fn;
+	a->browse_arg = fn ? arg : NULL;
 }
 
 void api_shutdown(struct api *a)

@@ -21,6 +21,23 @@ struct api_options {
 };
 
 int api_create(const struct api_options *o, struct api **out, struct kerr *e);
+
+/* Repository browsing, answered by the forge after the API has authenticated
+ * the caller and checked that the Repository exists and is visible. */
+enum api_browse_op {
+	API_BROWSE_BRANCHES, API_BROWSE_TAGS, API_BROWSE_TREE, API_BROWSE_BLOB,
+	API_BROWSE_COMMITS, API_BROWSE_COMMIT
+};
+struct api_browse_req {
+	enum api_browse_op op;
+	const char *org, *repo;   /* DNS-1123 labels */
+	const char *ref;          /* tree, blob: the ref; commit: the sha; else NULL */
+	const char *path;         /* tree, blob: the path below the ref, or NULL */
+};
+/* Responds to r and returns HTTP_DONE. */
+typedef int (*api_browse_fn)(void *arg, struct http_req *r, const struct api_browse_req *q);
+/* Installs (or with fn NULL removes) the browsing handler; before serving. */
+void api_set_browse(struct api *a, api_browse_fn fn, void *arg);
 /* http_handler_fn and http_observe_fn for http_server_start (app = the api). */
 int api_handle(struct http_req *r, void *api);
 void api_observe(int route_id, int status, uint64_t nanos, void *api);

@@ -11,6 +11,9 @@
 #include "store/store.h"
 
 #define API_MAX_SEGMENTS 10
+/* Request paths are split into at most this many segments; only a route ending
+ * in "{*}" (the rest of the path) can match more than API_MAX_SEGMENTS. */
+#define API_MAX_PATH_SEGMENTS 64
 
 struct token_cache;
 struct session_guard;
@@ -22,6 +25,8 @@ struct api {
 	struct token_cache *tokens;
 	struct session_guard *sessions;   /* sign-in failure counters (session.c) */
 	size_t body_max;
+	api_browse_fn browse;     /* repository browsing (set by the forge), or NULL */
+	void *browse_arg;
 };
 
 /* Who is calling. Strings are owned by the principal (api_principal_free). */
@@ -36,6 +41,7 @@ struct route_match {
 	const char *org;                   /* the {org} of /api/orgs/{org}/..., else NULL */
 	const char *seg[API_MAX_SEGMENTS]; /* the other captured {} params in order */
 	int nseg;
+	const char *rest;                  /* a final "{*}": the rest of the path ("a/b/c"), else NULL */
 };
 
 typedef int (*api_handler_fn)(struct api *a, struct http_req *r, const struct route_match *m,
@@ -100,6 +106,14 @@ int h_delete(struct api *a, struct http_req *r, const struct route_match *m, str
 /* Admits, authorises and applies docs (a JSON array of objects; borrowed). */
 int api_apply_docs(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
 		   json_t *docs);
+
+/* ---- browse.c: read-only repository browsing; the git work is the forge's ---- */
+int h_browse_branches(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_browse_tags(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_browse_tree(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_browse_blob(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_browse_commits(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_browse_commit(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 
 /* ---- orgs.c ---- */
 int h_orgs_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);

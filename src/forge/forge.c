@@ -1,4 +1,5 @@
 #include "forge/forge_internal.h"
+#include "forge/browse.h"
 #include "api/api_internal.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -110,6 +111,11 @@ int forge_create(const struct forge_options *o, struct forge **out, struct kerr 
 	f->git_root = join(o->data_dir, "/git");
 	f->tmp_dir = join(o->data_dir, "/tmp");
 	f->git_path = strdup(o->api->git_path);
+	f->self_exe = realpath("/proc/self/exe", NULL);
+	if (!f->self_exe) {
+		kerr_set(e, KE_IO, NULL, "cannot find the krate executable for the git hooks: %s", strerror(errno));
+		goto fail;
+	}
 	if (!f->data_dir || !f->git_root || !f->tmp_dir || !f->git_path) {
 		kerr_set(e, KE_NOMEM, NULL, "out of memory");
 		goto fail;
@@ -123,13 +129,22 @@ int forge_create(const struct forge_options *o, struct forge **out, struct kerr 
 	pthread_cond_init(&f->cond, NULL);
 	pthread_cond_init(&f->jobs_idle, NULL);
 	f->resync = 1;
+	if (browse_init()) {
+		pthread_mutex_destroy(&f->lock);
+		pthread_cond_destroy(&f->cond);
+		pthread_cond_destroy(&f->jobs_idle);
+		kerr_set(e, KE_INTERNAL, NULL, "cannot initialise libgit2");
+		goto fail;
+	}
 	if (pthread_create(&f->thread, NULL, forge_reconciler, f)) {
+		browse_shutdown();
 		pthread_mutex_destroy(&f->lock);
 		pthread_cond_destroy(&f->cond);
 		pthread_cond_destroy(&f->jobs_idle);
 		kerr_set(e, KE_INTERNAL, NULL, "cannot start the forge reconciler");
 		goto fail;
 	}
+	api_set_browse(o->api, browse_handle, f);
 	*out = f;
 	return 0;
 fail:
@@ -137,6 +152,7 @@ fail:
 	free(f->git_root);
 	free(f->tmp_dir);
 	free(f->git_path);
+	free(f->self_exe);
 	free(f);
 	return e->kcode;
 }
@@ -198,6 +214,8 @@ void forge_destroy(struct forge *f)
 	left = f->jobs;
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
+	api_set_browse(f->api, NULL, NULL);
+	browse_shutdown();
 	if (left) {
 		/* A worker still holds f: leave it rather than free it under the worker. */
 		log_warn("forge: %u git requests still running at shutdown", left);
@@ -210,5 +228,6 @@ void forge_destroy(struct forge *f)
 	free(f->git_root);
 	free(f->tmp_dir);
 	free(f->git_path);
+	free(f->self_exe);
 	free(f);
 }

@@ -26,6 +26,7 @@ struct forge {
 	char *git_root;          /* DATA/git */
 	char *tmp_dir;           /* DATA/tmp */
 	char *git_path;
+	char *self_exe;           /* this binary, which the pre-receive hooks exec */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -45,6 +46,10 @@ const char *forge_ns_org(const char *ns);
 pid_t forge_spawn(char *const argv[], char *const env[], int in_fd, int out_fd);
 /* Waits for pid; its exit status, or -1. */
 int forge_wait(pid_t pid);
+
+/* hooks.c: writes the policy file for a push to org/repo under DATA/tmp
+ * (0600) into path; the caller unlinks it. 0 or -1. */
+int forge_policy_file(struct forge *f, const char *org, const char *repo, char *path, size_t size);
 
 /* reconcile.c */
 void *forge_reconciler(void *arg);

@@ -4,6 +4,7 @@
 #include "api/api_internal.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "model/kinds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -199,19 +200,19 @@ static void audit_done(struct store_batch *b, void *arg)
 }
 
 /* Audits a push attempt without waiting for the commit. */
-static void audit_push(struct forge *f, struct http_req *r, const struct principal *p,
-		       const struct git_target *t, const char *result)
+static void audit_push_as(struct forge *f, const char *actor, const char *corr, const char *org, const char *repo,
+			  const char *result)
 {
 	struct audit_job *j = calloc(1, sizeof(*j));
 
 	if (!j)
 		return;
-	if (asprintf(&j->resource, "Repository/krate-org-%s/%s", t->org, t->repo) < 0)
+	if (asprintf(&j->resource, "Repository/krate-org-%s/%s", org, repo) < 0)
 		j->resource = NULL;
-	j->actor = strdup(p->user ? p->user : "anonymous");
+	j->actor = strdup(actor);
 	j->result = strdup(result);
-	j->corr = strdup(http_req_correlation_id(r));
-	snprintf(j->org, sizeof(j->org), "%s", t->org);
+	j->corr = strdup(corr);
+	snprintf(j->org, sizeof(j->org), "%s", org);
 	if (!j->resource || !j->actor || !j->result || !j->corr) {
 		audit_free(j);
 		return;
@@ -225,9 +226,15 @@ static void audit_push(struct forge *f, struct http_req *r, const struct princip
 	j->b.done = audit_done;
 	j->b.arg = j;
 	if (store_submit(f->store, &j->b)) {
-		log_warn("forge: cannot audit a push to %s/%s", t->org, t->repo);
+		log_warn("forge: cannot audit a push to %s/%s", org, repo);
 		audit_free(j);
 	}
+}
+
+static void audit_push(struct forge *f, struct http_req *r, const struct principal *p,
+		       const struct git_target *t, const char *result)
+{
+	audit_push_as(f, p->user ? p->user : "anonymous", http_req_correlation_id(r), t->org, t->repo, result);
 }
 
 /* ---- the CGI worker ---- */
@@ -239,6 +246,10 @@ struct job {
 	int refs;                /* the worker, and the stream once started */
 	char *git_path;
 	char **env;
+	char *policy_path;       /* the push rules for the hook (unlinked at the end) or NULL */
+	char *verdict_path;      /* where the hook records a rejection (unlinked at the end) */
+	char *actor, *corr;      /* for auditing the hook's rejection */
+	struct git_target t;
 	int in_fd;               /* the spooled body or -1 */
 	struct http_req *r;      /* until http_complete */
 	struct http_stream *st;
@@ -261,6 +272,16 @@ static void job_unref(struct job *j)
 		free(j->env[i]);
 	free(j->env);
 	free(j->git_path);
+	if (j->policy_path) {
+		unlink(j->policy_path);
+		free(j->policy_path);
+	}
+	if (j->verdict_path) {
+		unlink(j->verdict_path);
+		free(j->verdict_path);
+	}
+	free(j->actor);
+	free(j->corr);
 	if (j->in_fd >= 0)
 		close(j->in_fd);
 	pthread_mutex_destroy(&j->lock);
@@ -453,6 +474,9 @@ static void *job_main(void *arg)
 	pump(j, p[0], pid);
 	close(p[0]);
 	forge_wait(pid);
+	/* The push itself was allowed at the HTTP level; the hook may have refused its refs. */
+	if (j->verdict_path && !access(j->verdict_path, F_OK))
+		audit_push_as(f, j->actor, j->corr, j->t.org, j->t.repo, "denied:POLICY");
 	job_unref(j);
 	job_done(f);
 	return NULL;
@@ -503,7 +527,7 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 {
 	struct job *j = calloc(1, sizeof(*j));
 	struct spool *sp = http_req_data(r);
-	char path_info[3 * FORGE_NAME_MAX], query[64], length[32];
+	char path_info[3 * FORGE_NAME_MAX], query[64], length[32], policy[PATH_MAX];
 	struct stat st;
 	pthread_t tid;
 	pthread_attr_t attr;
@@ -518,7 +542,7 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 	j->in_fd = -1;
 	j->r = r;
 	j->git_path = strdup(f->git_path);
-	j->env = calloc(20, sizeof(char *));
+	j->env = calloc(26, sizeof(char *));
 	snprintf(path_info, sizeof(path_info), "/%s/%s.git%s", t->org, t->repo,
 		 post ? (strcmp(service, "git-receive-pack") ? "/git-upload-pack" : "/git-receive-pack")
 		      : "/info/refs");
@@ -531,6 +555,26 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 		else
 			snprintf(length, sizeof(length), "%lld", (long long)st.st_size);
 	}
+	/* What the pre-receive hook decides on; git passes the environment down to it. */
+	if (ok && post && !strcmp(service, "git-receive-pack")) {
+		if (forge_policy_file(f, t->org, t->repo, policy, sizeof(policy))) {
+			log_warn("forge: cannot write the push rules for %s/%s", t->org, t->repo);
+			ok = 0;
+		} else if (!(j->policy_path = strdup(policy))) {
+			unlink(policy);
+			ok = 0;
+		}
+	}
+	if (ok && j->policy_path) {
+		if (asprintf(&j->verdict_path, "%s.verdict", j->policy_path) < 0)
+			j->verdict_path = NULL;
+		j->actor = strdup(p->user ? p->user : "anonymous");
+		j->corr = strdup(http_req_correlation_id(r));
+		if (!j->verdict_path || !j->actor || !j->corr)
+			ok = 0;
+	}
+	j->t = *t;
+	j->t.rest = NULL;        /* points into the request, which ends first */
 	if (!ok || !j->git_path || !j->env ||
 	    env_add(j->env, &n, "GIT_PROJECT_ROOT", f->git_root) ||
 	    env_add(j->env, &n, "GIT_HTTP_EXPORT_ALL", "1") ||
@@ -543,7 +587,17 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 	    env_add(j->env, &n, "HTTP_CONTENT_ENCODING", clean_header(r, "Content-Encoding")) ||
 	    env_add(j->env, &n, "GIT_PROTOCOL", clean_header(r, "Git-Protocol")) ||
 	    env_add(j->env, &n, "REMOTE_USER", p->authenticated && p->user && *p->user ? p->user : "anonymous") ||
-	    env_add(j->env, &n, "REMOTE_ADDR", http_req_client_addr(r))) {
+	    env_add(j->env, &n, "REMOTE_ADDR", http_req_client_addr(r)) ||
+	    env_add(j->env, &n, "KRATE_PUSH_POLICY", j->policy_path) ||
+	    env_add(j->env, &n, "KRATE_PUSH_VERDICT", j->verdict_path) ||
+	    env_add(j->env, &n, "KRATE_PUSH_ORG", j->policy_path ? t->org : NULL) ||
+	    env_add(j->env, &n, "KRATE_PUSH_REPO", j->policy_path ? t->repo : NULL) ||
+	    env_add(j->env, &n, "KRATE_PUSH_USER", j->policy_path ? p->user : NULL) ||
+	    env_add(j->env, &n, "KRATE_PUSH_ROLE", j->policy_path ? kinds_role_name(p->role) : NULL) ||
+	    env_add(j->env, &n, "KRATE_PUSH_GIT", j->policy_path ? f->git_path : NULL) ||
+	    env_add(j->env, &n, "ASAN_OPTIONS", getenv("ASAN_OPTIONS")) ||
+	    env_add(j->env, &n, "UBSAN_OPTIONS", getenv("UBSAN_OPTIONS")) ||
+	    env_add(j->env, &n, "LSAN_OPTIONS", getenv("LSAN_OPTIONS"))) {
 		job_unref(j);
 		return respond_text(r, 500, "cannot prepare git http-backend\n");
 	}

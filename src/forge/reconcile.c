@@ -1,5 +1,6 @@
 /* The reconciler: one thread that makes DATA/git match the Repository objects. */
 #include "forge/forge_internal.h"
+#include "forge/hooks.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -155,6 +156,12 @@ static void create_repo(struct forge *f, const char *org, const char *name, cons
 	if (stat(path, &st) == 0) {
 		if (uid && read_uid(path, have, sizeof(have)) && write_uid(path, uid))
 			log_warn("forge: cannot record the owner of %s/%s", org, name);
+		/* Refreshed at every start: the hook names the binary now running. */
+		if (forge_hook_install(f->self_exe, path)) {
+			log_warn("forge: cannot install the push hook of %s/%s", org, name);
+			set_status(f, org, name, "Failed", "cannot install the push hook");
+			goto out;
+		}
 		if (!phase || strcmp(phase, "Ready") || !url)
 			set_status(f, org, name, "Ready", NULL);
 		goto out;
@@ -174,7 +181,7 @@ static void create_repo(struct forge *f, const char *org, const char *name, cons
 
 		pid = forge_spawn(argv, NULL, -1, -1);
 	}
-	if (pid < 0 || forge_wait(pid) != 0 || (uid && write_uid(path, uid))) {
+	if (pid < 0 || forge_wait(pid) != 0 || (uid && write_uid(path, uid)) || forge_hook_install(f->self_exe, path)) {
 		log_warn("forge: git init failed for %s/%s", org, name);
 		remove_tree(f, path);
 		set_status(f, org, name, "Failed", "git init failed");

@@ -381,3 +381,51 @@ char *harness_token(const struct krate_server *s, const char *user, const char *
 	http_resp_free(&r);
 	return tok;
 }
+
+int harness_sh(const char *dir, const char *fmt, ...)
+{
+	char cmd[4096], full[4600];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "cd '%s' && (%s) >>cmd.log 2>&1", dir, cmd);
+	rc = system(full);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+char *harness_sh_out(const char *dir, const char *fmt, ...)
+{
+	char cmd[4096], full[4600], chunk[4096];
+	size_t len = 0, n;
+	char *out = NULL, *grown;
+	va_list ap;
+	FILE *f;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	snprintf(full, sizeof(full), "cd '%s' && %s 2>>cmd.log", dir, cmd);
+	f = popen(full, "r");
+	if (!f)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (!(grown = realloc(out, len + n + 1))) {
+			free(out);
+			pclose(f);
+			return NULL;
+		}
+		out = grown;
+		memcpy(out + len, chunk, n);
+		len += n;
+	}
+	pclose(f);
+	if (!out && !(out = calloc(1, 1)))
+		return NULL;
+	while (len > 0 && out[len - 1] == '\n')
+		len--;
+	out[len] = '\0';
+	return out;
+}

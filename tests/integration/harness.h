@@ -59,6 +59,13 @@ int harness_cli(const struct krate_server *s, const char *token, const char *arg
 /* Creates a token through POST /api/tokens with the admin token; returns malloc'd secret. */
 char *harness_token(const struct krate_server *s, const char *user, const char *org, const char *role);
 
+/* Runs a shell command line (printf-style) in dir, its output appended to
+ * dir/cmd.log; returns the exit code, or -1. */
+int harness_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The whole stdout of a shell command line run in dir, trailing newlines
+ * removed (malloc'd), or NULL; stderr goes to dir/cmd.log. */
+char *harness_sh_out(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Path of the krate binary under test. */
 const char *harness_bin(void);
 
