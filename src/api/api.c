@@ -43,6 +43,11 @@ static const struct route routes[] = {
 	{ "PUT", "/api/orgs/{org}/resources/{}/{}", "PUT /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_put },
 	{ "DELETE", "/api/orgs/{org}/resources/{}/{}", "DELETE /api/orgs/{org}/resources/{kind}/{name}", AUTH_REQUIRED, h_delete },
 	{ "PUT", "/api/orgs/{org}/resources/{}/{}/status", "PUT /api/orgs/{org}/resources/{kind}/{name}/status", AUTH_REQUIRED, h_put_status },
+	/* Typed repository routes; the browse routes below have more segments, so they never collide. */
+	{ "GET", "/api/orgs/{org}/repositories", "GET /api/orgs/{org}/repositories", AUTH_REQUIRED, h_repos_list },
+	{ "POST", "/api/orgs/{org}/repositories", "POST /api/orgs/{org}/repositories", AUTH_REQUIRED, h_repos_create },
+	{ "GET", "/api/orgs/{org}/repositories/{}", "GET /api/orgs/{org}/repositories/{repo}", AUTH_REQUIRED, h_repos_get },
+	{ "DELETE", "/api/orgs/{org}/repositories/{}", "DELETE /api/orgs/{org}/repositories/{repo}", AUTH_REQUIRED, h_repos_delete },
 	{ "GET", "/api/orgs/{org}/repositories/{}/branches", "GET /api/orgs/{org}/repositories/{repo}/branches", AUTH_REQUIRED, h_browse_branches },
 	{ "GET", "/api/orgs/{org}/repositories/{}/tags", "GET /api/orgs/{org}/repositories/{repo}/tags", AUTH_REQUIRED, h_browse_tags },
 	{ "GET", "/api/orgs/{org}/repositories/{}/tree/{}", "GET /api/orgs/{org}/repositories/{repo}/tree/{ref}", AUTH_REQUIRED, h_browse_tree },

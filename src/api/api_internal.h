@@ -107,6 +107,12 @@ int h_delete(struct api *a, struct http_req *r, const struct route_match *m, str
 int api_apply_docs(struct api *a, struct http_req *r, const struct principal *p, const char *route_org,
 		   json_t *docs);
 
+/* ---- repos.c: typed repository routes over the generic apply, get and delete ---- */
+int h_repos_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_repos_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_repos_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_repos_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+
 /* ---- browse.c: read-only repository browsing; the git work is the forge's ---- */
 int h_browse_branches(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 int h_browse_tags(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);

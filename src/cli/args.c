@@ -8,7 +8,8 @@
 #define OPT_GLOBAL 0u
 
 enum opt_id { ID_SERVER, ID_TOKEN, ID_ORG, ID_OUTPUT, ID_SELECTOR, ID_LIMIT, ID_FILE,
-	      ID_USER, ID_ROLE, ID_RV, ID_ADMIN, ID_PASSWORD_STDIN };
+	      ID_USER, ID_ROLE, ID_RV, ID_ADMIN, ID_PASSWORD_STDIN,
+	      ID_VISIBILITY, ID_DEFAULT_BRANCH };
 
 static const struct {
 	const char *lng;
@@ -30,6 +31,8 @@ static const struct {
 	{ "resource-version", 0, OPT_RV, ID_RV, 0 },
 	{ "admin", 0, OPT_ADMIN, ID_ADMIN, 1 },
 	{ "password-stdin", 0, OPT_PASSWORD_STDIN, ID_PASSWORD_STDIN, 1 },
+	{ "visibility", 0, OPT_VISIBILITY, ID_VISIBILITY, 0 },
+	{ "default-branch", 0, OPT_DEFAULT_BRANCH, ID_DEFAULT_BRANCH, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -76,6 +79,8 @@ static int store(struct cli_args *a, enum opt_id id, const char *v, struct kerr 
 	case ID_RV: a->resource_version = v; break;
 	case ID_ADMIN: a->admin = 1; break;
 	case ID_PASSWORD_STDIN: a->password_stdin = 1; break;
+	case ID_VISIBILITY: a->visibility = v; break;
+	case ID_DEFAULT_BRANCH: a->default_branch = v; break;
 	}
 	return 0;
 }

@@ -39,6 +39,10 @@ static const struct cli_command commands[] = {
 	{ "user", OPT_ORG | OPT_ROLE | OPT_ADMIN | OPT_PASSWORD_STDIN, cmd_user,
 	  "krate user create NAME [--admin | --role viewer|developer|admin] [--org ORG] [--password-stdin]",
 	  "create a console user (a generated password is printed once, on stdout)" },
+	{ "repo", OPT_ORG | OPT_OUTPUT | OPT_VISIBILITY | OPT_DEFAULT_BRANCH, cmd_repo,
+	  "krate repo create NAME [-n ORG] [--visibility public|internal|private] [--default-branch B] | "
+	  "krate repo list [-n ORG] [-o table|json]",
+	  "create or update a repository, or list an org's repositories" },
 	{ "audit", OPT_ORG | OPT_LIMIT | OPT_OUTPUT, cmd_audit,
 	  "krate audit verify | krate audit list [--org ORG] [--limit N] [-o table|json]",
 	  "check the audit hash chain, or list audit entries" },

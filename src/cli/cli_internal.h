@@ -32,6 +32,8 @@ enum cli_opt {
 	OPT_RV = 1u << 7,       /* --resource-version RV */
 	OPT_ADMIN = 1u << 8,    /* --admin (a flag: takes no value) */
 	OPT_PASSWORD_STDIN = 1u << 9, /* --password-stdin (a flag) */
+	OPT_VISIBILITY = 1u << 10,    /* --visibility V */
+	OPT_DEFAULT_BRANCH = 1u << 11, /* --default-branch B */
 };
 
 /* Every string points into the argv given to cli_args_parse (not owned);
@@ -45,6 +47,8 @@ struct cli_args {
 	const char *user;
 	const char *role;
 	const char *resource_version;
+	const char *visibility;
+	const char *default_branch;
 	long limit;             /* -1 when --limit was not given */
 	int help;               /* -h or --help seen */
 	int admin;              /* --admin seen */
@@ -248,6 +252,7 @@ int cmd_login(struct cli_ctx *ctx);
 int cmd_whoami(struct cli_ctx *ctx);
 int cmd_kinds(struct cli_ctx *ctx);
 int cmd_user(struct cli_ctx *ctx);
+int cmd_repo(struct cli_ctx *ctx);
 
 /* Path of one object: /api/orgs/ORG/resources/KIND/NAME when org is set,
  * else /api/controller/resources/KIND/NAME with ?namespace= for the config's
