@@ -1,6 +1,8 @@
--- wrk script for the apply benchmark: every request POSTs a Repository with a
+-- wrk script for the apply benchmark: every request POSTs an Issue with a
 -- name no other request uses (run tag + wrk thread number + per-thread counter),
 -- so each one is a create and the store must grow by one object per 2xx.
+-- (Issues measure the API and store alone: a Repository also makes the forge
+-- create a bare git repository.)
 local threads = {}
 local token = os.getenv("KRATE_TOKEN") or ""
 local tag = os.getenv("BENCH_TAG") or "run"
@@ -19,7 +21,7 @@ local headers = {
 function request()
    n = n + 1
    local body = string.format(
-      '{"kind":"Repository","metadata":{"name":"%s-t%d-%d"},"spec":{"visibility":"public"}}',
+      '{"kind":"Issue","metadata":{"name":"%s-t%d-%d"},"spec":{"title":"benchmark issue"}}',
       tag, tid, n)
    return wrk.format("POST", "/api/orgs/bench/resources", headers, body)
 end

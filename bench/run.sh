@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Krate benchmarks (`make bench`): GET against nginx, applies, watch fan-out, memory.
+# Krate benchmarks (`make bench`): GET against nginx, applies, watch fan-out, memory, git clone.
 # Prints a summary table and writes docs/benchmarks.md; raw output stays in build/bench/.
 # Everything listens on 127.0.0.1 only, every loop is bounded in time, and every
 # process started here is stopped by its PID on exit.
 #
 # Environment: KRATE_BIN (default build/krate, built if missing), BENCH_DURATION (wrk -d, default 5s),
 # BENCH_DOC (default docs/benchmarks.md), BENCH_WATCHERS (1000), BENCH_WATCH_APPLIES (200),
-# BENCH_LOAD_BATCHES (100 batches of 1000 objects).
+# BENCH_LOAD_BATCHES (100 batches of 1000 objects), BENCH_CLONE_RUNS (3), BENCH_ONLY=clone (run only the
+# clone phase; prints its rows and writes build/bench/summary-clone.md, leaves BENCH_DOC alone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +22,7 @@ LOAD_BATCHES=${BENCH_LOAD_BATCHES:-100}
 LOAD_BATCH_SIZE=1000
 GET_RUNS=3
 
-for tool in wrk nginx curl cc cmake awk; do
+for tool in wrk nginx curl cc cmake awk git base64 timeout; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool is missing (bash scripts/bootstrap.sh bench)" >&2; exit 1; }
 done
 
@@ -80,7 +81,7 @@ rss_mb() { awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
 metric() { curl -s --max-time 10 "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 # fcmp A OP B: awk numeric comparison, for PASS/MISS.
-fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { r = (op == "<") ? (a + 0 < b + 0) : (a + 0 >= b + 0); exit !(a != "" && a != "nan" && r) }'; }
+fcmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN { r = (op == "<") ? (a + 0 < b + 0) : (op == "<=") ? (a + 0 <= b + 0) : (a + 0 >= b + 0); exit !(a != "" && a != "nan" && r) }'; }
 verdict() { if fcmp "$1" "$2" "$3"; then echo PASS; else echo MISS; fi; }
 # A figure from a run the server did not survive is not a pass, whatever the number.
 apverdict() { if [ -n "$4" ]; then echo "MISS (crash)"; else verdict "$1" "$2" "$3"; fi; }
@@ -149,8 +150,186 @@ parse_wrk() {
 
 mean() { awk '{ s += $1; n++ } END { if (n) printf "%.0f", s / n }'; }
 
+# crashed PID NAME: if the server has exited, reaps it, prints why and returns 0.
+CRASHES=()
+crashed() {
+	local pid=$1 name=$2 st=0 why
+	alive "$pid" && return 1
+	wait "$pid" 2>/dev/null || st=$?
+	if [ "$st" -gt 128 ]; then
+		why="krate $name was killed by SIG$(kill -l $((st - 128))) during the $3 phase"
+	else
+		why="krate $name exited with status $st during the $3 phase"
+	fi
+	why="$why (server log: build/bench/krate-$name.log, last line: $(tail -n1 "$OUT/krate-$name.log"))"
+	echo "bench: $why" >&2
+	CRASHES+=("$why")
+	return 0
+}
+
+# ---------------------------------------------------------------- clone phase (git smart HTTP)
+# clone_bench: generates a repository (bench/gen-repo.awk | git fast-import), pushes it to a fresh
+# server as the public Repository bench/big, then times interleaved clones through Krate and
+# `git clone --no-local` of the generated bare repository, with and without checkout.
+# Sets CL_* (see clone_rows). git runs with no global/system config and no terminal prompt.
+CLONE_FILES=5000
+CLONE_COMMITS=2000
+CLONE_RUNS=${BENCH_CLONE_RUNS:-3}
+g() { GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 git "$@"; }
+clone_bench() {
+	local gen=$TMP/gen/big.git dst=$TMP/clone/dst url hdr code phase i run mode side t0 t1 src flags got
+	echo "bench: clone, generating $CLONE_FILES files / $CLONE_COMMITS commits with git fast-import"
+	rm -rf "$TMP/gen" "$TMP/clone"
+	mkdir -p "$TMP/gen" "$TMP/clone"
+	g init -q --bare -b main "$gen"
+	t0=$(now)
+	LC_ALL=C awk -v files="$CLONE_FILES" -v commits="$CLONE_COMMITS" -f "$ROOT/bench/gen-repo.awk" |
+		g -C "$gen" fast-import --quiet --done
+	g -C "$gen" repack -a -d -q
+	t1=$(now)
+	CL_GEN_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	CL_PACK_MB=$(du -cb "$gen"/objects/pack/*.pack | awk 'END { printf "%.1f", $1 / 1048576 }')
+	CL_COMMITS=$(g -C "$gen" rev-list --count main)
+	CL_FILES=$(g -C "$gen" ls-tree -r --name-only main | wc -l)
+	CL_TIP=$(g -C "$gen" rev-parse main)
+	echo "  $CL_FILES files, $CLONE_COMMITS commits ($CL_COMMITS), pack $CL_PACK_MB MiB, tip $CL_TIP, made in $CL_GEN_SECS s"
+
+	start_krate git
+	CL_PID=$K_PID
+	create_org
+	code=$(api POST /api/orgs/bench/resources '{"kind":"Repository","metadata":{"name":"big"},"spec":{"visibility":"public","defaultBranch":"main"}}')
+	[ "$code" = 201 ] || { echo "bench: apply big answered $code: $(cat "$TMP/resp")" >&2; exit 1; }
+	phase=
+	for ((i = 0; i < 300; i++)); do
+		api GET /api/orgs/bench/resources/Repository/big >/dev/null
+		phase=$(grep -o '"phase":"[^"]*"' "$TMP/resp" | head -n1 | cut -d'"' -f4 || true)
+		[ "$phase" = Ready ] && break
+		[ "$phase" = Failed ] && break
+		sleep 0.1
+	done
+	[ "$phase" = Ready ] || { echo "bench: Repository big is not Ready after 30 s (phase '$phase'): $(cat "$TMP/resp")" >&2; exit 1; }
+	url=http://127.0.0.1:$K_PORT/bench/big.git
+	hdr="Authorization: Basic $(printf 'bench:%s' "$(cat "$K_DATA/admin.token")" | base64 -w0)"
+	t0=$(now)
+	timeout 300 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 \
+		git -C "$gen" -c http.extraHeader="$hdr" push -q --mirror "$url" >"$OUT/clone-push.log" 2>&1 ||
+		{ cat "$OUT/clone-push.log" >&2; echo "bench: git push --mirror to $url failed" >&2; exit 1; }
+	t1=$(now)
+	CL_PUSH_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	got=$(timeout 60 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 git ls-remote "$url" refs/heads/main | cut -f1)
+	[ "$got" = "$CL_TIP" ] || { echo "bench: $url has main at '$got', expected $CL_TIP" >&2; exit 1; }
+	echo "  pushed to $url in $CL_PUSH_SECS s; $CLONE_RUNS interleaved runs of each clone"
+
+	# clone_once SIDE MODE: one timed clone into a fresh dst; appends the seconds to $TMP/clone-SIDE-MODE.
+	clone_once() {
+		local side=$1 mode=$2 src flags=(-q) t0 t1 head
+		[ "$side" = krate ] && src=$url || { src=$gen; flags+=(--no-local); }
+		[ "$mode" = nocheckout ] && flags+=(--no-checkout)
+		rm -rf "$dst"
+		t0=$(now)
+		timeout 300 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 \
+			git clone "${flags[@]}" "$src" "$dst" >>"$OUT/clone.log" 2>&1 ||
+			{ tail -n 20 "$OUT/clone.log" >&2; echo "bench: git clone ${flags[*]} $src failed" >&2; exit 1; }
+		t1=$(now)
+		head=$(g -C "$dst" rev-parse HEAD)
+		[ "$head" = "$CL_TIP" ] || { echo "bench: clone of $src has HEAD $head, expected $CL_TIP" >&2; exit 1; }
+		if [ "$mode" = checkout ] && [ "$(find "$dst/src" -type f | wc -l)" != "$CL_FILES" ]; then
+			echo "bench: clone of $src did not check out $CL_FILES files" >&2; exit 1
+		fi
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }' >>"$TMP/clone-$side-$mode"
+	}
+	: >"$OUT/clone.log"
+	for mode in checkout nocheckout; do
+		for side in krate direct; do : >"$TMP/clone-$side-$mode"; done
+	done
+	# Warm-up (not counted): one transfer-only clone of each.
+	clone_once krate nocheckout
+	clone_once direct nocheckout
+	for mode in checkout nocheckout; do
+		for side in krate direct; do : >"$TMP/clone-$side-$mode"; done
+	done
+	for ((run = 1; run <= CLONE_RUNS; run++)); do
+		for mode in checkout nocheckout; do
+			clone_once krate "$mode"
+			clone_once direct "$mode"
+		done
+		echo "  run $run: clone krate $(tail -n1 "$TMP/clone-krate-checkout") s, direct $(tail -n1 "$TMP/clone-direct-checkout") s;" \
+			"--no-checkout krate $(tail -n1 "$TMP/clone-krate-nocheckout") s, direct $(tail -n1 "$TMP/clone-direct-nocheckout") s"
+	done
+	rm -rf "$dst"
+	for mode in checkout nocheckout; do
+		for side in krate direct; do
+			cat "$TMP/clone-$side-$mode" >"$OUT/clone-$side-$mode.txt"
+		done
+	done
+	smean() { awk '{ s += $1; n++ } END { if (n) printf "%.3f", s / n }' "$1"; }
+	sruns() { awk '{ printf("%s%.2f", (NR > 1 ? " / " : ""), $1) }' "$1"; }
+	CL_K=$(smean "$TMP/clone-krate-checkout"); CL_D=$(smean "$TMP/clone-direct-checkout")
+	CL_KN=$(smean "$TMP/clone-krate-nocheckout"); CL_DN=$(smean "$TMP/clone-direct-nocheckout")
+	CL_K_RUNS=$(sruns "$TMP/clone-krate-checkout"); CL_D_RUNS=$(sruns "$TMP/clone-direct-checkout")
+	CL_KN_RUNS=$(sruns "$TMP/clone-krate-nocheckout"); CL_DN_RUNS=$(sruns "$TMP/clone-direct-nocheckout")
+	CL_RATIO=$(awk -v k="$CL_K" -v d="$CL_D" 'BEGIN { printf "%.3f", (d > 0 ? k / d : 0) }')
+	CL_RATIO_N=$(awk -v k="$CL_KN" -v d="$CL_DN" 'BEGIN { printf "%.3f", (d > 0 ? k / d : 0) }')
+	CL_CRASH=
+	if crashed "$CL_PID" git clone; then
+		CL_CRASH=1
+	else
+		CL_RSS=$(rss_mb "$CL_PID")
+		stop_pid "$CL_PID"
+	fi
+	echo "  clone mean: krate $CL_K s, direct $CL_D s, ratio $CL_RATIO; --no-checkout: krate $CL_KN s, direct $CL_DN s, ratio $CL_RATIO_N"
+}
+
+# clone_rows: the Results rows of the clone phase.
+clone_rows() {
+	echo "| git clone (5,000 files, 2,000 commits) via Krate / direct (mean of $CLONE_RUNS; Krate $CL_K s ($CL_K_RUNS), direct $CL_D s ($CL_D_RUNS)) | $CL_RATIO | ≤ 1.1 | $(apverdict "$CL_RATIO" '<=' 1.1 "$CL_CRASH") |"
+	echo "| git clone --no-checkout (transfer only) via Krate / direct (mean of $CLONE_RUNS; Krate $CL_KN s ($CL_KN_RUNS), direct $CL_DN s ($CL_DN_RUNS)) | $CL_RATIO_N | | |"
+}
+# clone_notes: the Notes item of the clone phase.
+clone_notes() {
+	echo "- Clone: \`bench/gen-repo.awk | git fast-import\` made a repository with $CL_FILES files at the tip and $CL_COMMITS commits"
+	echo "  (deterministic content, tip $CL_TIP, ${CL_PACK_MB} MiB pack after \`git repack -a -d\`, $CL_GEN_SECS s). It was pushed with \`git push --mirror\`"
+	echo "  (admin token, Basic auth) to the public Repository \`bench/big\` on a fresh default server in $CL_PUSH_SECS s. Then $CLONE_RUNS interleaved runs of:"
+	echo "  clone through Krate, \`git clone --no-local\` of the generated bare repository, and the same pair with \`--no-checkout\`,"
+	echo "  each into an emptied directory, after one untimed \`--no-checkout\` clone of each. Wall time of the \`git clone\` process;"
+	echo "  git ran with no global or system config (protocol v2). Each clone was checked (HEAD, file count). Server RSS after the clones: ${CL_RSS:-n/a} MB."
+	echo "  The checkout of $CL_FILES files is part of both timings; the \`--no-checkout\` row isolates the transfer."
+}
+clone_commands() {
+	echo "LC_ALL=C awk -v files=$CLONE_FILES -v commits=$CLONE_COMMITS -f bench/gen-repo.awk | git -C big.git fast-import --quiet --done   # big.git: git init --bare -b main"
+	echo "git -C big.git repack -a -d -q"
+	echo "git -C big.git -c http.extraHeader='Authorization: Basic BASE64(bench:TOKEN)' push -q --mirror http://127.0.0.1:KRATE_PORT/bench/big.git"
+	echo "git clone -q http://127.0.0.1:KRATE_PORT/bench/big.git dst                  # and with --no-checkout"
+	echo "git clone -q --no-local big.git dst                                         # and with --no-checkout"
+}
+
 echo "bench: raw output in $OUT"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+case ${BENCH_ONLY:-} in
+'') ;;
+clone)
+	clone_bench
+	{
+		echo "| figure | measured | target | result |"
+		echo "|---|---|---|---|"
+		clone_rows
+		echo
+		clone_notes
+	} >"$OUT/summary-clone.md"
+	echo
+	cat "$OUT/summary-clone.md"
+	echo
+	echo "bench: BENCH_ONLY=clone: wrote $OUT/summary-clone.md; $DOC is only rewritten by the full run (bash bench/run.sh)"
+	for c in "${CRASHES[@]+"${CRASHES[@]}"}"; do echo "bench: PROBLEM: $c"; done
+	[ -z "$CL_CRASH" ]
+	exit
+	;;
+*)
+	echo "bench: BENCH_ONLY=$BENCH_ONLY: unknown phase (only 'clone' can run alone)" >&2
+	exit 2
+	;;
+esac
 
 # ---------------------------------------------------------------- server A (default) + nginx
 start_krate a
@@ -221,24 +400,8 @@ GET_K_NON2XX=$(awk '{ s += $6 + $7 } END { print s + 0 }' "$TMP/get-krate")
 GET_K_RUNS=$(awk '{ printf("%s%.0f", (NR > 1 ? " / " : ""), $1) }' "$TMP/get-krate")
 GET_N_RUNS=$(awk '{ printf("%s%.0f", (NR > 1 ? " / " : ""), $1) }' "$TMP/get-nginx")
 
-# crashed PID NAME: if the server has exited, reaps it, prints why and returns 0.
-CRASHES=()
-crashed() {
-	local pid=$1 name=$2 st=0 why
-	alive "$pid" && return 1
-	wait "$pid" 2>/dev/null || st=$?
-	if [ "$st" -gt 128 ]; then
-		why="krate $name was killed by SIG$(kill -l $((st - 128))) during the $3 phase"
-	else
-		why="krate $name exited with status $st during the $3 phase"
-	fi
-	why="$why (server log: build/bench/krate-$name.log, last line: $(tail -n1 "$OUT/krate-$name.log"))"
-	echo "bench: $why" >&2
-	CRASHES+=("$why")
-	return 0
-}
 
-# apply_bench LABEL TAG: wrk POSTs distinct Repositories to the current server.
+# apply_bench LABEL TAG: wrk POSTs distinct Issues to the current server.
 # Sets AP_RPS (2xx only) AP_P50 AP_P99 AP_OK AP_NON2XX AP_SERR AP_GROWTH AP_CRASH.
 apply_bench() {
 	local label=$1 tag=$2 before after f=$OUT/wrk-apply-$1.txt rps reqs secs
@@ -310,14 +473,14 @@ sleep 1
 IDLE_RSS=$(rss_mb "$C_PID")
 create_org
 LOAD_TOTAL=$((LOAD_BATCHES * LOAD_BATCH_SIZE))
-echo "bench: memory, loading $LOAD_TOTAL Repositories in POSTs of $LOAD_BATCH_SIZE"
+echo "bench: memory, loading $LOAD_TOTAL Issues in POSTs of $LOAD_BATCH_SIZE"
 mkdir -p "$TMP/load"
 awk -v batches="$LOAD_BATCHES" -v size="$LOAD_BATCH_SIZE" -v dir="$TMP/load" 'BEGIN {
 	for (b = 1; b <= batches; b++) {
 		f = sprintf("%s/%03d.json", dir, b)
 		printf "[" > f
 		for (i = 1; i <= size; i++)
-			printf "%s{\"kind\":\"Repository\",\"metadata\":{\"name\":\"m%d-%d\",\"labels\":{\"batch\":\"b%d\"}},\"spec\":{\"visibility\":\"public\",\"description\":\"benchmark repository %d of batch %d\"}}", \
+			printf "%s{\"kind\":\"Issue\",\"metadata\":{\"name\":\"m%d-%d\",\"labels\":{\"batch\":\"b%d\"}},\"spec\":{\"title\":\"benchmark issue\",\"body\":\"benchmark issue %d of batch %d\"}}", \
 				(i > 1 ? "," : ""), b, i, b, i, b > f
 		printf "]" > f
 		close(f)
@@ -352,16 +515,16 @@ echo "  $((LOAD_OK * LOAD_BATCH_SIZE)) objects in ${LOAD_SECS} s ($LOAD_RATE obj
 : >"$OUT/reads.txt"
 cont=
 for ((i = 0; i < 5; i++)); do
-	q="kind=Repository&limit=1000"
+	q="kind=Issue&limit=1000"
 	[ -n "$cont" ] && q="$q&continue=$cont"
 	echo "GET list $q -> $(api GET "/api/orgs/bench/resources?$q")" >>"$OUT/reads.txt"
 	cont=$(grep -o '"continue":"[^"]*"' "$TMP/resp" | head -n1 | cut -d'"' -f4 || true)
 done
-echo "GET list limit=10000 -> $(api GET '/api/orgs/bench/resources?kind=Repository&limit=10000') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
-echo "GET list (no limit) -> $(api GET '/api/orgs/bench/resources?kind=Repository') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
-echo "GET list labelSelector=batch=b7 -> $(api GET '/api/orgs/bench/resources?kind=Repository&labelSelector=batch=b7') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
+echo "GET list limit=10000 -> $(api GET '/api/orgs/bench/resources?kind=Issue&limit=10000') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
+echo "GET list (no limit) -> $(api GET '/api/orgs/bench/resources?kind=Issue') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
+echo "GET list labelSelector=batch=b7 -> $(api GET '/api/orgs/bench/resources?kind=Issue&labelSelector=batch=b7') $(wc -c <"$TMP/resp") bytes" >>"$OUT/reads.txt"
 for n in m1-1 m50-500 m100-1000; do
-	echo "GET $n -> $(api GET "/api/orgs/bench/resources/Repository/$n")" >>"$OUT/reads.txt"
+	echo "GET $n -> $(api GET "/api/orgs/bench/resources/Issue/$n")" >>"$OUT/reads.txt"
 done
 sed 's/^/  /' "$OUT/reads.txt"
 sleep 1
@@ -372,8 +535,10 @@ fi
 READ_RSS=$(rss_mb "$C_PID")
 C_THREADS=$(threads_of "$C_PID")
 DATA_MB=$(du -sk "$K_DATA" | awk '{ printf "%.1f", $1 / 1024 }')
-DATA_FILES=$(cd "$K_DATA" && du -k -- * | sort -rn | awk '{ printf("%s%s %.1f MB", (NR > 1 ? ", " : ""), $2, $1 / 1024) }')
+DATA_FILES=$(cd "$K_DATA" && du -sk -- * | sort -rn | awk '{ printf("%s%s %.1f MB", (NR > 1 ? ", " : ""), $2, $1 / 1024) }')
 stop_pid "$C_PID"
+
+clone_bench
 
 # ---------------------------------------------------------------- report
 W_P50=$(wb p50); W_P95=$(wb p95); W_P99=$(wb p99); W_MAX=$(wb max)
@@ -404,6 +569,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "| RSS with $LOADED_OBJECTS stored objects, after load / after reads (MB) | $LOADED_RSS / $READ_RSS | < 300 | $(verdict "$MAX_RSS" '<' 300) |"
 	echo "| load rate, POSTs of $LOAD_BATCH_SIZE objects (objects/s) | $LOAD_RATE | | |"
 	echo "| data dir size with $LOADED_OBJECTS objects (MB) | $DATA_MB | | |"
+	clone_rows
 } >"$TMP/table.md"
 
 {
@@ -435,25 +601,27 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "- GET: Krate served \`$GET_PATH\` ($GET_BYTES bytes); nginx served a static file holding the same bytes"
 	echo "  (\`open_file_cache\`, \`sendfile\`, 2 workers, access log off). Runs were interleaved Krate, nginx, ×$GET_RUNS, after a 1 s warm-up of each."
 	echo "  Krate non-2xx responses and socket errors over the GET runs: $GET_K_NON2XX."
-	echo "- Applies: each request creates a new Repository (unique name per wrk thread and request). Only 2xx answers are counted."
+	echo "- Applies: each request creates a new Issue (unique name per wrk thread and request; Issues measure the API and
+  store alone, since a Repository also makes the forge create a bare git repository). Only 2xx answers are counted."
 	echo "  Default server: ${AD[3]} 2xx, ${AD[4]} non-2xx, ${AD[5]} socket errors; store growth: ${AD[6]}."
 	echo "  \`--sync full\`: ${AF[3]} 2xx, ${AF[4]} non-2xx, ${AF[5]} socket errors; store growth: ${AF[6]}."
 	echo "  (Once a server has exited, wrk counts every further attempt as a socket error.)"
 	echo "- Watch, on $WATCH_SERVER: $W_CONN of $WATCHERS SSE watches on"
-	echo "  \`/api/watch/orgs/bench/repositories?resourceVersion=N\` (one epoll thread in \`bench/watchbench.c\`), then $WATCH_APPLIES sequential applies 10 ms apart over one keep-alive connection. Latency runs from"
+	echo "  \`/api/watch/orgs/bench/issues?resourceVersion=N\` (one epoll thread in \`bench/watchbench.c\`), then $WATCH_APPLIES sequential applies 10 ms apart over one keep-alive connection. Latency runs from"
 	echo "  just before the POST is written to the moment a watcher reads the frame naming that object."
 	echo "  Time until all watches had an apply: p99 $W_ALL_P99 ms. POST response time while 1,000 watches were open: p99 $W_POST_P99 ms."
 	echo "  Server RSS: $IDLE_A_RSS MB idle, $WATCH_RSS MB with the watches open ($A_THREADS threads); \`krate_watches_open\` right after the client closed them: $WATCHES_OPEN_AFTER"
 	echo "  (closed streams are noticed at the next heartbeat). watchbench exit code $WB_RC (0 = every delivery seen)."
 	echo "- Memory: VmRSS from \`/proc/PID/status\` of a fresh server (threads: $C_THREADS). Idle was read 1 s after start with an empty data dir."
-	echo "  The load was $LOAD_BATCHES POSTs of a JSON array of $LOAD_BATCH_SIZE Repositories (one curl process, keep-alive), then the reads"
+	echo "  The load was $LOAD_BATCHES POSTs of a JSON array of $LOAD_BATCH_SIZE Issues (one curl process, keep-alive), then the reads"
 	echo "  in \`build/bench/reads.txt\` (paged lists, a 10,000-item page, an unpaged list, single GETs)."
 	echo "  Load: $LOAD_OK batches answered 200, $LOAD_BAD did not. Data dir: $DATA_FILES."
+	clone_notes
 	echo
 	echo "## Commands"
 	echo
 	echo '```sh'
-	echo "${KRATE#"$ROOT"/} serve --listen 127.0.0.1:0 --data DIR                # GET, default applies, watch"
+	echo "${KRATE#"$ROOT"/} serve --listen 127.0.0.1:0 --data DIR                # GET, default applies, watch, clone"
 	echo "${KRATE#"$ROOT"/} serve --listen 127.0.0.1:0 --data DIR --sync full    # sync-full applies"
 	echo "nginx -p DIR -c DIR/nginx.conf -e DIR/error.log             # from bench/nginx.conf.in"
 	echo "${WRK_GET[*]} http://127.0.0.1:KRATE_PORT$GET_PATH"
@@ -461,6 +629,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "wrk -t2 -c64 -d$DUR --latency -s bench/apply.lua http://127.0.0.1:KRATE_PORT/api/orgs/bench/resources"
 	echo "build/bench/watchbench -p KRATE_PORT -t DIR/admin.token -r RV -n $WATCHERS -m $WATCH_APPLIES -i 10 -T 60"
 	echo "curl -s -K load.curl      # $LOAD_BATCHES × POST /api/orgs/bench/resources, JSON arrays of $LOAD_BATCH_SIZE"
+	clone_commands
 	echo '```'
 	echo
 	echo "The token reaches wrk through \`KRATE_TOKEN\` (read by the lua scripts) and curl through a header file."

@@ -1,7 +1,7 @@
 /*
  * watchbench: watch fan-out latency of a Krate server.
  *
- * Opens N server-sent-event watches on /api/watch/orgs/ORG/repositories (one
+ * Opens N server-sent-event watches on /api/watch/orgs/ORG/issues (one
  * thread, non-blocking sockets, epoll), waits until every stream has sent its
  * ": watching" comment, then applies M Repositories one after another, INTERVAL
  * ms apart, over one keep-alive connection of the same loop. Each name carries
@@ -466,7 +466,7 @@ static void poster_send(struct poster *p, int idx)
 	int blen, rlen;
 
 	blen = snprintf(body, sizeof(body),
-			"{\"kind\":\"Repository\",\"metadata\":{\"name\":\"%s%d\"},\"spec\":{\"visibility\":\"public\"}}",
+			"{\"kind\":\"Issue\",\"metadata\":{\"name\":\"%s%d\"},\"spec\":{\"title\":\"watch benchmark\"}}",
 			prefix, idx);
 	rlen = snprintf(req, sizeof(req),
 			"POST /api/orgs/%s/resources HTTP/1.1\r\nHost: %s:%d\r\nAuthorization: Bearer %s\r\n"
@@ -560,9 +560,9 @@ int main(int argc, char **argv)
 	read_token();
 	raise_nofile();
 	snprintf(prefix, sizeof(prefix), "wb%ld-", (long)getpid());
-	snprintf(needle, sizeof(needle), "/repositories/%s", prefix);
+	snprintf(needle, sizeof(needle), "/issues/%s", prefix);
 	if (snprintf(watch_req, sizeof(watch_req),
-		     "GET /api/watch/orgs/%s/repositories?resourceVersion=%ld HTTP/1.1\r\nHost: %s:%d\r\n"
+		     "GET /api/watch/orgs/%s/issues?resourceVersion=%ld HTTP/1.1\r\nHost: %s:%d\r\n"
 		     "Authorization: Bearer %s\r\nAccept: text/event-stream\r\n\r\n",
 		     O.org, O.rv, O.host, O.port, token) >= (int)sizeof(watch_req))
 		die("watch request too long");
