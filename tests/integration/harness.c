@@ -382,6 +382,27 @@ char *harness_token(const struct krate_server *s, const char *user, const char *
 	return tok;
 }
 
+int harness_git_workdir(char *work, size_t size, const char *tag)
+{
+	snprintf(work, size, "/tmp/krate-%s-XXXXXX", tag);
+	if (!mkdtemp(work))
+		return -1;
+	setenv("HOME", work, 1);
+	setenv("GIT_TERMINAL_PROMPT", "0", 1);
+	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+	setenv("GIT_AUTHOR_NAME", "Tess", 1);
+	setenv("GIT_AUTHOR_EMAIL", "tess@example.com", 1);
+	setenv("GIT_COMMITTER_NAME", "Tess", 1);
+	setenv("GIT_COMMITTER_EMAIL", "tess@example.com", 1);
+	return 0;
+}
+
+int harness_git_workdir_remove(const char *work)
+{
+	remove_tree(work);
+	return access(work, F_OK) == 0 ? -1 : 0;
+}
+
 int harness_sh(const char *dir, const char *fmt, ...)
 {
 	char cmd[4096], full[4600];

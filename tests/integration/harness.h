@@ -61,6 +61,12 @@ char *harness_token(const struct krate_server *s, const char *user, const char *
 
 /* Runs a shell command line (printf-style) in dir, its output appended to
  * dir/cmd.log; returns the exit code, or -1. */
+/* Makes a temporary work directory for the git client (into work, size >= 64)
+ * and points git at it: HOME there, no system config, no prompts, a fixed
+ * author and committer. Returns 0 or -1. */
+int harness_git_workdir(char *work, size_t size, const char *tag);
+/* Removes the work directory; 0 or -1. */
+int harness_git_workdir_remove(const char *work);
 int harness_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The whole stdout of a shell command line run in dir, trailing newlines
  * removed (malloc'd), or NULL; stderr goes to dir/cmd.log. */

@@ -13,23 +13,15 @@ static char work[256];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(work, sizeof(work), "/tmp/krate-browse-XXXXXX");
-	if (!mkdtemp(work))
+	if (harness_git_workdir(work, sizeof(work), "browse"))
 		return -1;
-	/* A clean git: no user config, no prompts, no credential helpers. */
-	setenv("HOME", work, 1);
-	setenv("GIT_TERMINAL_PROMPT", "0", 1);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
 	return harness_start(&srv, NULL);
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-	if (system(cmd))
+	if (harness_git_workdir_remove(work))
 		return -1;
 	return harness_stop(&srv);
 }

@@ -18,27 +18,15 @@ static char work[256];
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(work, sizeof(work), "/tmp/krate-gitwork-XXXXXX");
-	if (!mkdtemp(work))
+	if (harness_git_workdir(work, sizeof(work), "gitwork"))
 		return -1;
-	/* A clean git: no user config, no prompts, no credential helpers. */
-	setenv("HOME", work, 1);
-	setenv("GIT_TERMINAL_PROMPT", "0", 1);
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_AUTHOR_NAME", "Tess", 1);
-	setenv("GIT_AUTHOR_EMAIL", "tess@example.com", 1);
-	setenv("GIT_COMMITTER_NAME", "Tess", 1);
-	setenv("GIT_COMMITTER_EMAIL", "tess@example.com", 1);
 	return harness_start(&srv, NULL);
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", work);
-	if (system(cmd))
+	if (harness_git_workdir_remove(work))
 		return -1;
 	return harness_stop(&srv);
 }
