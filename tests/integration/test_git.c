@@ -31,41 +31,16 @@ static int teardown(void **state)
 	return harness_stop(&srv);
 }
 
-/* Runs a shell command line in the work directory; its exit code. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...)
+/* Shell command lines run in the work directory (harness_sh); sh_out keeps
+ * the first line of stdout (malloc'd). */
+#define sh(...) harness_sh(work, __VA_ARGS__)
+#define sh_out(...) first_line(harness_sh_out(work, __VA_ARGS__))
+
+static char *first_line(char *out)
 {
-	char cmd[2048], full[2400];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && (%s) >>git.log 2>&1", work, cmd);
-	rc = system(full);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-/* First line of a command's stdout (malloc'd). */
-static char *sh_out(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *sh_out(const char *fmt, ...)
-{
-	char cmd[2048], full[2400], line[512] = "";
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && %s 2>>git.log", work, cmd);
-	f = popen(full, "r");
-	assert_non_null(f);
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	pclose(f);
-	line[strcspn(line, "\n")] = '\0';
-	return strdup(line);
+	assert_non_null(out);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
 }
 
 static void url(char *out, size_t size, const char *user, const char *token, const char *repo)
