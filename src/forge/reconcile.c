@@ -44,11 +44,12 @@ static void set_status(struct forge *f, const char *org, const char *name, const
 	status = json_pack("{s:s}", "phase", phase);
 	if (!status)
 		return;
-	if (message)
-		json_object_set_new(status, "message", json_string(message));
-	else
+	/* Merged, not replaced: the status also holds the pull request and issue
+	 * number sequence, which must survive a reconcile. */
+	json_object_set_new(status, "message", message ? json_string(message) : json_null());
+	if (!message)
 		json_object_set_new(status, "cloneUrl", json_string(url));
-	op.type = STORE_OP_STATUS;
+	op.type = STORE_OP_STATUS_MERGE;
 	op.kind = "Repository";
 	op.ns = ns;
 	op.name = name;

@@ -154,6 +154,7 @@ enum store_op_type {
 	STORE_OP_UPDATE,       /* KE_NOTFOUND if absent */
 	STORE_OP_APPLY,        /* create or update */
 	STORE_OP_STATUS,       /* replace status only; KE_NOTFOUND if absent */
+	STORE_OP_STATUS_MERGE, /* set the members of obj in status (null removes one); KE_NOTFOUND if absent */
 	STORE_OP_DELETE,       /* KE_NOTFOUND if absent */
 	STORE_OP_DELETE_NAMESPACE, /* delete every object in ns (kind/name unused) */
 	STORE_OP_TOKEN,        /* store token_hash -> token */
@@ -165,7 +166,8 @@ enum store_op_type {
 struct store_op {
 	enum store_op_type type;
 	const char *kind, *ns, *name;
-	json_t *obj;           /* CREATE/UPDATE/APPLY: whole object; STATUS: the status value */
+	json_t *obj;           /* CREATE/UPDATE/APPLY: whole object; STATUS: the status value;
+	                        * STATUS_MERGE: the members to set */
 	int64_t expect_rv;     /* > 0: must equal the stored resourceVersion, else KE_CONFLICT */
 	const char *token_hash;          /* STORE_OP_TOKEN */
 	const struct token_info *token;  /* STORE_OP_TOKEN */

@@ -368,11 +368,32 @@ out:
 }
 
 /* Replaces only the status; generation and every other field stay. */
+/* The stored status with patch's members set (null members removed); new ref,
+ * or NULL when patch is not an object. */
+static json_t *merge_status(json_t *old, json_t *patch)
+{
+	json_t *out, *v;
+	const char *k;
+
+	if (!json_is_object(patch))
+		return NULL;
+	out = json_is_object(old) ? json_copy(old) : json_object();
+	if (!out)
+		return NULL;
+	json_object_foreach(patch, k, v) {
+		if (json_is_null(v))
+			json_object_del(out, k);
+		else
+			json_object_set(out, k, v);
+	}
+	return out;
+}
+
 static int op_status(struct sq_wctx *w, struct store_op *op, const char *ns, struct kerr *e)
 {
 	struct stored old = { 0 };
 	const char *uid, *created;
-	json_t *doc;
+	json_t *doc, *merged = NULL;
 	int64_t rv;
 	int rc;
 
@@ -388,10 +409,17 @@ static int op_status(struct sq_wctx *w, struct store_op *op, const char *ns, str
 		rc = stale(e, op, ns, old.rv);
 		goto out;
 	}
+	if (op->type == STORE_OP_STATUS_MERGE) {
+		merged = merge_status(json_object_get(old.doc, "status"), op->obj);
+		if (!merged) {
+			rc = kerr_set(e, KE_INVALID, NULL, "a status patch must be an object");
+			goto out;
+		}
+	}
 	uid = json_string_value(meta_get(old.doc, "uid"));
 	created = json_string_value(meta_get(old.doc, "creationTimestamp"));
 	rv = w->s->rv + 1;
-	doc = compose(op->kind, ns, op->name, old.doc, op->obj, uid ? uid : "",
+	doc = compose(op->kind, ns, op->name, old.doc, merged ? merged : op->obj, uid ? uid : "",
 		      created ? created : w->now, rv, json_integer_value(meta_get(old.doc, "generation")));
 	if (!doc) {
 		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
@@ -406,6 +434,7 @@ static int op_status(struct sq_wctx *w, struct store_op *op, const char *ns, str
 	w->s->rv = rv;
 	op->result = doc;
 out:
+	json_decref(merged);
 	json_decref(old.doc);
 	return rc;
 }
@@ -616,6 +645,7 @@ int sq_exec_op(struct sq_wctx *w, struct store_op *op, struct kerr *e)
 	case STORE_OP_APPLY:
 		return op_put(w, op, ns, e);
 	case STORE_OP_STATUS:
+	case STORE_OP_STATUS_MERGE:
 		return op_status(w, op, ns, e);
 	case STORE_OP_DELETE:
 		return op_delete(w, op, ns, e);

@@ -109,7 +109,7 @@ static void test_create_and_get(void **state)
 static void test_update_keeps_identity(void **state)
 {
 	struct store_fx *f = *state;
-	json_t *c, *u, *u2, *st, *u3, *u4;
+	json_t *c, *u, *u2, *st, *sm, *u3, *u4;
 
 	must_write(f->s, STORE_OP_CREATE, "Repository", "ns1", "web",
 		   "{\"apiVersion\":\"v\",\"kind\":\"Repository\",\"spec\":{\"a\":1}}", &c);
@@ -135,6 +135,17 @@ static void test_update_keeps_identity(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(st, "status"), "phase")),
 			    "Ready");
 	assert_string_equal(meta_str(st, "uid"), meta_str(c, "uid"));
+
+	/* a status merge sets members, removes null ones and keeps the rest */
+	must_write(f->s, STORE_OP_STATUS_MERGE, "Repository", "ns1", "web", "{\"nextNumber\":2}", &sm);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(sm, "status"), "phase")), "Ready");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(sm, "status"), "nextNumber")), 2);
+	assert_true(meta_rv(sm) > meta_rv(st));
+	json_decref(sm);
+	must_write(f->s, STORE_OP_STATUS_MERGE, "Repository", "ns1", "web", "{\"nextNumber\":null}", &sm);
+	assert_null(json_object_get(json_object_get(sm, "status"), "nextNumber"));
+	assert_string_equal(json_string_value(json_object_get(json_object_get(sm, "status"), "phase")), "Ready");
+	json_decref(sm);
 
 	/* an update without a status key keeps the stored status; apply with a new spec bumps generation */
 	must_write(f->s, STORE_OP_APPLY, "Repository", "ns1", "web", "{\"spec\":{\"a\":3}}", &u3);
