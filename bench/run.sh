@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Krate benchmarks (`make bench`): GET against nginx, applies, watch fan-out, memory, git clone.
+# Krate benchmarks (`make bench`): GET against nginx, applies, watch fan-out, memory, git clone,
+# console tree and log pages against cgit.
 # Prints a summary table and writes docs/benchmarks.md; raw output stays in build/bench/.
 # Everything listens on 127.0.0.1 only, every loop is bounded in time, and every
 # process started here is stopped by its PID on exit.
 #
 # Environment: KRATE_BIN (default build/krate, built if missing), BENCH_DURATION (wrk -d, default 5s),
-# BENCH_DOC (default docs/benchmarks.md), BENCH_WATCHERS (1000), BENCH_WATCH_APPLIES (200),
-# BENCH_LOAD_BATCHES (100 batches of 1000 objects), BENCH_CLONE_RUNS (3), BENCH_ONLY=clone (run only the
-# clone phase; prints its rows and writes build/bench/summary-clone.md, leaves BENCH_DOC alone).
+# BENCH_DOC (default docs/benchmarks.md), BENCH_OUT (raw output, default build/bench), BENCH_WATCHERS (1000),
+# BENCH_WATCH_APPLIES (200), BENCH_LOAD_BATCHES (100 batches of 1000 objects), BENCH_CLONE_RUNS (3),
+# BENCH_CGIT_REQUESTS (200), BENCH_CGIT_RUNS (3), BENCH_ONLY=clone or BENCH_ONLY=cgit (run only that phase;
+# prints its rows and writes summary-clone.md or summary-cgit.md next to the raw output, leaves BENCH_DOC alone).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
-OUT=$ROOT/build/bench
+OUT=${BENCH_OUT:-$ROOT/build/bench}
 KRATE=${KRATE_BIN:-$ROOT/build/krate}
 DOC=${BENCH_DOC:-$ROOT/docs/benchmarks.md}
 DUR=${BENCH_DURATION:-5s}
@@ -167,20 +169,21 @@ crashed() {
 	return 0
 }
 
-# ---------------------------------------------------------------- clone phase (git smart HTTP)
-# clone_bench: generates a repository (bench/gen-repo.awk | git fast-import), pushes it to a fresh
-# server as the public Repository bench/big, then times interleaved clones through Krate and
-# `git clone --no-local` of the generated bare repository, with and without checkout.
-# Sets CL_* (see clone_rows). git runs with no global/system config and no terminal prompt.
+# ---------------------------------------------------------------- the big repository (clone and cgit phases)
+# gen_big_repo: generates the repository once per run (bench/gen-repo.awk | git fast-import) in
+# $TMP/gen/big.git; sets CL_GEN_SECS, CL_PACK_MB, CL_COMMITS, CL_FILES, CL_TIP.
+# big_repo NAME: starts a fresh server NAME (K_*) and pushes that repository to it (generating it first
+# if needed) as the public Repository bench/big; sets BIG_URL and CL_PUSH_SECS.
+# git runs with no global/system config and no terminal prompt.
 CLONE_FILES=5000
 CLONE_COMMITS=2000
 CLONE_RUNS=${BENCH_CLONE_RUNS:-3}
 g() { GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 git "$@"; }
-clone_bench() {
-	local gen=$TMP/gen/big.git dst=$TMP/clone/dst url hdr code phase i run mode side t0 t1 src flags got
-	echo "bench: clone, generating $CLONE_FILES files / $CLONE_COMMITS commits with git fast-import"
-	rm -rf "$TMP/gen" "$TMP/clone"
-	mkdir -p "$TMP/gen" "$TMP/clone"
+gen_big_repo() {
+	local gen=$TMP/gen/big.git t0 t1
+	echo "bench: generating $CLONE_FILES files / $CLONE_COMMITS commits with git fast-import"
+	rm -rf "$TMP/gen"
+	mkdir -p "$TMP/gen"
 	g init -q --bare -b main "$gen"
 	t0=$(now)
 	LC_ALL=C awk -v files="$CLONE_FILES" -v commits="$CLONE_COMMITS" -f "$ROOT/bench/gen-repo.awk" |
@@ -193,9 +196,11 @@ clone_bench() {
 	CL_FILES=$(g -C "$gen" ls-tree -r --name-only main | wc -l)
 	CL_TIP=$(g -C "$gen" rev-parse main)
 	echo "  $CL_FILES files, $CLONE_COMMITS commits ($CL_COMMITS), pack $CL_PACK_MB MiB, tip $CL_TIP, made in $CL_GEN_SECS s"
-
-	start_krate git
-	CL_PID=$K_PID
+}
+big_repo() {
+	local gen=$TMP/gen/big.git hdr code phase i t0 t1 got
+	[ -d "$gen" ] || gen_big_repo
+	start_krate "$1"
 	create_org
 	code=$(api POST /api/orgs/bench/resources '{"kind":"Repository","metadata":{"name":"big"},"spec":{"visibility":"public","defaultBranch":"main"}}')
 	[ "$code" = 201 ] || { echo "bench: apply big answered $code: $(cat "$TMP/resp")" >&2; exit 1; }
@@ -208,16 +213,30 @@ clone_bench() {
 		sleep 0.1
 	done
 	[ "$phase" = Ready ] || { echo "bench: Repository big is not Ready after 30 s (phase '$phase'): $(cat "$TMP/resp")" >&2; exit 1; }
-	url=http://127.0.0.1:$K_PORT/bench/big.git
+	BIG_URL=http://127.0.0.1:$K_PORT/bench/big.git
 	hdr="Authorization: Basic $(printf 'bench:%s' "$(cat "$K_DATA/admin.token")" | base64 -w0)"
 	t0=$(now)
 	timeout 300 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 \
-		git -C "$gen" -c http.extraHeader="$hdr" push -q --mirror "$url" >"$OUT/clone-push.log" 2>&1 ||
-		{ cat "$OUT/clone-push.log" >&2; echo "bench: git push --mirror to $url failed" >&2; exit 1; }
+		git -C "$gen" -c http.extraHeader="$hdr" push -q --mirror "$BIG_URL" >"$OUT/push-$1.log" 2>&1 ||
+		{ cat "$OUT/push-$1.log" >&2; echo "bench: git push --mirror to $BIG_URL failed" >&2; exit 1; }
 	t1=$(now)
 	CL_PUSH_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-	got=$(timeout 60 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 git ls-remote "$url" refs/heads/main | cut -f1)
-	[ "$got" = "$CL_TIP" ] || { echo "bench: $url has main at '$got', expected $CL_TIP" >&2; exit 1; }
+	got=$(timeout 60 env GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0 git ls-remote "$BIG_URL" refs/heads/main | cut -f1)
+	[ "$got" = "$CL_TIP" ] || { echo "bench: $BIG_URL has main at '$got', expected $CL_TIP" >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------- clone phase (git smart HTTP)
+# clone_bench: pushes the big repository to a fresh server, then times interleaved clones through Krate
+# and `git clone --no-local` of the generated bare repository, with and without checkout.
+# Sets CL_* (see clone_rows).
+clone_bench() {
+	local gen=$TMP/gen/big.git dst=$TMP/clone/dst url run mode side
+	echo "bench: clone"
+	rm -rf "$TMP/clone"
+	mkdir -p "$TMP/clone"
+	big_repo git
+	CL_PID=$K_PID
+	url=$BIG_URL
 	echo "  pushed to $url in $CL_PUSH_SECS s; $CLONE_RUNS interleaved runs of each clone"
 
 	# clone_once SIDE MODE: one timed clone into a fresh dst; appends the seconds to $TMP/clone-SIDE-MODE.
@@ -303,6 +322,140 @@ clone_commands() {
 	echo "git clone -q --no-local big.git dst                                         # and with --no-checkout"
 }
 
+# ---------------------------------------------------------------- cgit phase (console tree and log pages)
+# cgit_bench: pushes the big repository to a fresh server, signs in to the console (the sign-in form with
+# the admin token) and times CGIT_REQUESTS requests of the console's tree page (src/d07: 100 files) and
+# log page (the newest 30 of 2,000 commits), one keep-alive curl process per page and run, against the
+# same pages of cgit: Debian's cgit.cgi run directly as a CGI (one process per request, as a web server
+# would run it; no web server in front), cache-size=0, max-commit-count=30, reading the very bare
+# repository the server keeps in its data directory. CGIT_RUNS interleaved runs after one untimed pass
+# of each. Sets CG_* (see cgit_rows).
+CGIT_BIN=/usr/lib/cgit/cgit.cgi
+CGIT_REQUESTS=${BENCH_CGIT_REQUESTS:-200}
+CGIT_RUNS=${BENCH_CGIT_RUNS:-3}
+CGIT_PAGES=(tree log)
+declare -A CG_KPATH=([tree]=/orgs/bench/repos/big/tree/main/src/d07 [log]=/orgs/bench/repos/big/commits/main)
+declare -A CG_CPATH=([tree]=/big/tree/src/d07 [log]=/big/log/)
+# What each side's page must contain: a file of src/d07, the newest commit's subject.
+declare -A CG_WANT=([tree]=f0007.txt [log]="commit 2000 of 2000")
+cgit_bench() {
+	local jar=$TMP/cgit.jar repo csrf code page run t0 t1 i
+	[ -x "$CGIT_BIN" ] || { echo "bench: $CGIT_BIN is missing (bash scripts/bootstrap.sh bench)" >&2; exit 1; }
+	echo "bench: cgit, console tree and log pages against cgit.cgi (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+	big_repo cgit
+	CG_PID=$K_PID
+	repo=$K_DATA/git/bench/big.git
+	[ -d "$repo" ] || { echo "bench: no bare repository at $repo" >&2; exit 1; }
+	printf 'cache-size=0\nvirtual-root=/\nmax-commit-count=30\nrepo.url=big\nrepo.path=%s\n' "$repo" >"$TMP/cgitrc"
+	curl -s --max-time 10 -c "$jar" -b "$jar" -o "$TMP/login.html" "http://127.0.0.1:$K_PORT/login"
+	csrf=$(grep -o 'name="csrf" value="[^"]*"' "$TMP/login.html" | head -n1 | cut -d'"' -f4 || true)
+	code=$(curl -s --max-time 10 -c "$jar" -b "$jar" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$csrf" \
+		--data-urlencode "token=$(cat "$K_DATA/admin.token")" "http://127.0.0.1:$K_PORT/login")
+	[ "$code" = 303 ] || { echo "bench: console sign-in answered $code" >&2; exit 1; }
+	# The first log request after the push walks the whole history; later ones reuse that order.
+	CG_COLD=$(curl -s --max-time 30 -b "$jar" -o "$TMP/cold.html" -w '%{time_total}' \
+		"http://127.0.0.1:$K_PORT${CG_KPATH[log]}" | awk '{ printf "%.1f", $1 * 1000 }')
+
+	# krate_pages PAGE: CGIT_REQUESTS requests over one connection; appends the seconds to $TMP/cg-krate-PAGE.
+	krate_pages() {
+		local page=$1 t0 t1 bad
+		for ((i = 0; i < CGIT_REQUESTS; i++)); do
+			printf 'url = "http://127.0.0.1:%s%s"\noutput = "/dev/null"\nwrite-out = "%%{http_code}\\n"\n' \
+				"$K_PORT" "${CG_KPATH[$page]}"
+		done >"$TMP/cg.curl"
+		t0=$(now)
+		curl -s --max-time 300 -b "$jar" -K "$TMP/cg.curl" >"$TMP/cg.codes" || true
+		t1=$(now)
+		bad=$(grep -vc '^200$' "$TMP/cg.codes" || true)
+		[ "$bad" = 0 ] && [ "$(wc -l <"$TMP/cg.codes")" = "$CGIT_REQUESTS" ] ||
+			{ echo "bench: Krate's $page page did not answer 200 to every request" >&2; exit 1; }
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }' >>"$TMP/cg-krate-$page"
+	}
+	# cgit_pages PAGE: CGIT_REQUESTS runs of cgit.cgi (bash forks and execs it directly, as a web
+	# server would); appends the seconds to $TMP/cg-cgit-PAGE.
+	cgit_pages() {
+		local page=$1 t0 t1
+		t0=$(now)
+		for ((i = 0; i < CGIT_REQUESTS; i++)); do
+			CGIT_CONFIG="$TMP/cgitrc" REQUEST_METHOD=GET PATH_INFO="${CG_CPATH[$page]}" QUERY_STRING= \
+				SCRIPT_NAME=/ SERVER_NAME=127.0.0.1 SERVER_PORT=80 "$CGIT_BIN" >/dev/null
+		done
+		t1=$(now)
+		awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }' >>"$TMP/cg-cgit-$page"
+	}
+	# Both sides must show the same thing before anything is timed.
+	for page in "${CGIT_PAGES[@]}"; do
+		code=$(curl -s --max-time 30 -b "$jar" -o "$OUT/cgit-krate-$page.html" -w '%{http_code}' \
+			"http://127.0.0.1:$K_PORT${CG_KPATH[$page]}")
+		env -i CGIT_CONFIG="$TMP/cgitrc" REQUEST_METHOD=GET PATH_INFO="${CG_CPATH[$page]}" QUERY_STRING= \
+			SCRIPT_NAME=/ SERVER_NAME=127.0.0.1 SERVER_PORT=80 "$CGIT_BIN" >"$OUT/cgit-cgit-$page.html"
+		[ "$code" = 200 ] && grep -q "${CG_WANT[$page]}" "$OUT/cgit-krate-$page.html" ||
+			{ echo "bench: Krate's $page page ($code) lacks '${CG_WANT[$page]}'" >&2; exit 1; }
+		grep -q "${CG_WANT[$page]}" "$OUT/cgit-cgit-$page.html" && ! grep -q '^Status: [45]' "$OUT/cgit-cgit-$page.html" ||
+			{ echo "bench: cgit's $page page lacks '${CG_WANT[$page]}' (build/bench/cgit-cgit-$page.html)" >&2; exit 1; }
+	done
+	CG_KROWS=$(grep -c '<tr data-sha=' "$OUT/cgit-krate-log.html" || true)
+	CG_CROWS=$(grep -o "<tr><td><span title='[^']*'>" "$OUT/cgit-cgit-log.html" | wc -l)
+	echo "  $CGIT_RUNS interleaved runs of $CGIT_REQUESTS requests per page and side (log rows: Krate $CG_KROWS, cgit $CG_CROWS)"
+	for page in "${CGIT_PAGES[@]}"; do
+		krate_pages "$page"
+		cgit_pages "$page"
+		: >"$TMP/cg-krate-$page"
+		: >"$TMP/cg-cgit-$page"
+	done
+	for ((run = 1; run <= CGIT_RUNS; run++)); do
+		for page in "${CGIT_PAGES[@]}"; do
+			krate_pages "$page"
+			cgit_pages "$page"
+			echo "  run $run: $page Krate $(tail -n1 "$TMP/cg-krate-$page") s, cgit $(tail -n1 "$TMP/cg-cgit-$page") s"
+		done
+	done
+	# ms per request: mean over the runs of total / requests.
+	cgms() { awk -v n="$CGIT_REQUESTS" '{ s += $1; k++ } END { if (k) printf "%.2f", s / k / n * 1000 }' "$1"; }
+	cgruns() { awk '{ printf("%s%.2f", (NR > 1 ? " / " : ""), $1) }' "$1"; }
+	for page in "${CGIT_PAGES[@]}"; do
+		cp "$TMP/cg-krate-$page" "$OUT/cgit-krate-$page.txt"
+		cp "$TMP/cg-cgit-$page" "$OUT/cgit-cgit-$page.txt"
+	done
+	CG_KT=$(cgms "$TMP/cg-krate-tree"); CG_CT=$(cgms "$TMP/cg-cgit-tree")
+	CG_KL=$(cgms "$TMP/cg-krate-log"); CG_CL=$(cgms "$TMP/cg-cgit-log")
+	CG_KT_RUNS=$(cgruns "$TMP/cg-krate-tree"); CG_CT_RUNS=$(cgruns "$TMP/cg-cgit-tree")
+	CG_KL_RUNS=$(cgruns "$TMP/cg-krate-log"); CG_CL_RUNS=$(cgruns "$TMP/cg-cgit-log")
+	CG_RT=$(awk -v k="$CG_KT" -v c="$CG_CT" 'BEGIN { printf "%.3f", (c > 0 ? k / c : 0) }')
+	CG_RL=$(awk -v k="$CG_KL" -v c="$CG_CL" 'BEGIN { printf "%.3f", (c > 0 ? k / c : 0) }')
+	CG_CRASH=
+	if crashed "$CG_PID" cgit cgit; then
+		CG_CRASH=1
+	else
+		CG_RSS=$(rss_mb "$CG_PID")
+		stop_pid "$CG_PID"
+	fi
+	echo "  ms per request: tree Krate $CG_KT, cgit $CG_CT (ratio $CG_RT); log Krate $CG_KL, cgit $CG_CL (ratio $CG_RL);" \
+		"first log request after the push $CG_COLD ms; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+cgit_rows() {
+	echo "| console tree page (100 files) via Krate / cgit, ms per request (mean of $CGIT_RUNS × $CGIT_REQUESTS; Krate $CG_KT ms (runs $CG_KT_RUNS s), cgit $CG_CT ms (runs $CG_CT_RUNS s)) | $CG_RT | ≤ 1.0 | $(apverdict "$CG_RT" '<=' 1.0 "$CG_CRASH") |"
+	echo "| console log page (30 of 2,000 commits) via Krate / cgit, ms per request (mean of $CGIT_RUNS × $CGIT_REQUESTS; Krate $CG_KL ms (runs $CG_KL_RUNS s), cgit $CG_CL ms (runs $CG_CL_RUNS s)) | $CG_RL | ≤ 1.0 | $(apverdict "$CG_RL" '<=' 1.0 "$CG_CRASH") |"
+	echo "| console log page, first request after the push (ms) | $CG_COLD | | |"
+}
+cgit_notes() {
+	echo "- cgit: the generated repository of the clone phase (5,000 files, 2,000 commits), pushed to a fresh default server; cgit $(dpkg-query -W -f='${Version}' cgit 2>/dev/null || echo '?')"
+	echo "  (\`$CGIT_BIN\`) read the same bare repository in that server's data directory, run directly as a CGI"
+	echo "  (\`CGIT_CONFIG\`, \`PATH_INFO\`; one process per request; no web server in front of it, which favours cgit) with"
+	echo "  \`cache-size=0\` and \`max-commit-count=30\` (Krate's log page shows 30 too). Krate's pages were fetched signed in"
+	echo "  (the sign-in form with the admin token), $CGIT_REQUESTS requests per curl process over one keep-alive connection, every answer"
+	echo "  checked to be 200. Pages: tree of \`src/d07\` (100 files with sizes; Krate's page also lists the branches for its"
+	echo "  picker) and the log of \`main\` (Krate $CG_KROWS rows, cgit $CG_CROWS). Interleaved Krate, cgit per page, after one untimed pass of each; wall time"
+	echo "  of each batch. Krate keeps the topological order of a tip's history in a small memo keyed by the tip's"
+	echo "  commit id (libgit2 reads the whole history before yielding the first commit in that order); the first log request"
+	echo "  after the push pays that walk ($CG_COLD ms). Server RSS after the phase: ${CG_RSS:-n/a} MB."
+}
+cgit_commands() {
+	echo "printf 'cache-size=0\\nvirtual-root=/\\nmax-commit-count=30\\nrepo.url=big\\nrepo.path=DIR/git/bench/big.git\\n' > cgitrc"
+	echo "CGIT_CONFIG=cgitrc REQUEST_METHOD=GET PATH_INFO=/big/tree/src/d07 QUERY_STRING= SCRIPT_NAME=/ $CGIT_BIN   # and PATH_INFO=/big/log/; × $CGIT_REQUESTS"
+	echo "curl -s -b JAR -K pages.curl   # $CGIT_REQUESTS × http://127.0.0.1:KRATE_PORT/orgs/bench/repos/big/tree/main/src/d07 (and /commits/main)"
+}
+
 echo "bench: raw output in $OUT"
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -325,8 +478,29 @@ clone)
 	[ -z "$CL_CRASH" ]
 	exit
 	;;
+cgit)
+	cgit_bench
+	{
+		echo "| figure | measured | target | result |"
+		echo "|---|---|---|---|"
+		cgit_rows
+		echo
+		cgit_notes
+		echo
+		echo '```sh'
+		cgit_commands
+		echo '```'
+	} >"$OUT/summary-cgit.md"
+	echo
+	cat "$OUT/summary-cgit.md"
+	echo
+	echo "bench: BENCH_ONLY=cgit: wrote $OUT/summary-cgit.md; $DOC is only rewritten by the full run (bash bench/run.sh)"
+	for c in "${CRASHES[@]+"${CRASHES[@]}"}"; do echo "bench: PROBLEM: $c"; done
+	[ -z "$CG_CRASH" ]
+	exit
+	;;
 *)
-	echo "bench: BENCH_ONLY=$BENCH_ONLY: unknown phase (only 'clone' can run alone)" >&2
+	echo "bench: BENCH_ONLY=$BENCH_ONLY: unknown phase (only 'clone' or 'cgit' can run alone)" >&2
 	exit 2
 	;;
 esac
@@ -539,6 +713,7 @@ DATA_FILES=$(cd "$K_DATA" && du -sk -- * | sort -rn | awk '{ printf("%s%s %.1f M
 stop_pid "$C_PID"
 
 clone_bench
+cgit_bench
 
 # ---------------------------------------------------------------- report
 W_P50=$(wb p50); W_P95=$(wb p95); W_P99=$(wb p99); W_MAX=$(wb max)
@@ -570,6 +745,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "| load rate, POSTs of $LOAD_BATCH_SIZE objects (objects/s) | $LOAD_RATE | | |"
 	echo "| data dir size with $LOADED_OBJECTS objects (MB) | $DATA_MB | | |"
 	clone_rows
+	cgit_rows
 } >"$TMP/table.md"
 
 {
@@ -617,6 +793,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "  in \`build/bench/reads.txt\` (paged lists, a 10,000-item page, an unpaged list, single GETs)."
 	echo "  Load: $LOAD_OK batches answered 200, $LOAD_BAD did not. Data dir: $DATA_FILES."
 	clone_notes
+	cgit_notes
 	echo
 	echo "## Commands"
 	echo
@@ -630,6 +807,7 @@ CPU=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "build/bench/watchbench -p KRATE_PORT -t DIR/admin.token -r RV -n $WATCHERS -m $WATCH_APPLIES -i 10 -T 60"
 	echo "curl -s -K load.curl      # $LOAD_BATCHES × POST /api/orgs/bench/resources, JSON arrays of $LOAD_BATCH_SIZE"
 	clone_commands
+	cgit_commands
 	echo '```'
 	echo
 	echo "The token reaches wrk through \`KRATE_TOKEN\` (read by the lua scripts) and curl through a header file."

@@ -15,7 +15,7 @@ build_pkgs=(build-essential pkg-config cmake git libmicrohttpd-dev libjansson-de
             libsqlite3-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
             libmd4c-dev)
 test_pkgs=(libcmocka-dev curl sqlite3 clang)
-bench_pkgs=(wrk nginx)
+bench_pkgs=(wrk nginx cgit)
 browser_pkgs=(chromium nodejs npm)
 
 pkgs=("${build_pkgs[@]}")

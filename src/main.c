@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve"))
 		return serve_main(argc - 1, argv + 1);
-	/* Hidden: run by the repositories' pre-receive hooks, not by people. */
+	/* Hidden: run by the repositories' push hooks, not by people. */
 	if (!strcmp(argv[1], "git-hook"))
 		return forge_hook_main(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {

@@ -1,4 +1,5 @@
 #include "api/api_internal.h"
+#include "api/records.h"
 #include "core/log.h"
 #include "http/metrics.h"
 #include "model/admission.h"
@@ -55,6 +56,24 @@ static const struct route routes[] = {
 	{ "GET", "/api/orgs/{org}/repositories/{}/blob/{}/{*}", "GET /api/orgs/{org}/repositories/{repo}/blob/{ref}/{path}", AUTH_REQUIRED, h_browse_blob },
 	{ "GET", "/api/orgs/{org}/repositories/{}/commits", "GET /api/orgs/{org}/repositories/{repo}/commits", AUTH_REQUIRED, h_browse_commits },
 	{ "GET", "/api/orgs/{org}/repositories/{}/commits/{}", "GET /api/orgs/{org}/repositories/{repo}/commits/{sha}", AUTH_REQUIRED, h_browse_commit },
+	{ "POST", "/api/orgs/{org}/repositories/{}/pulls", "POST /api/orgs/{org}/repositories/{repo}/pulls", AUTH_REQUIRED, h_pulls_create },
+	{ "GET", "/api/orgs/{org}/repositories/{}/pulls", "GET /api/orgs/{org}/repositories/{repo}/pulls", AUTH_REQUIRED, h_pulls_list },
+	{ "GET", "/api/orgs/{org}/repositories/{}/pulls/{}", "GET /api/orgs/{org}/repositories/{repo}/pulls/{n}", AUTH_REQUIRED, h_pulls_get },
+	{ "PATCH", "/api/orgs/{org}/repositories/{}/pulls/{}", "PATCH /api/orgs/{org}/repositories/{repo}/pulls/{n}", AUTH_REQUIRED, h_pulls_patch },
+	{ "GET", "/api/orgs/{org}/repositories/{}/pulls/{}/files", "GET /api/orgs/{org}/repositories/{repo}/pulls/{n}/files", AUTH_REQUIRED, h_pulls_files },
+	{ "POST", "/api/orgs/{org}/repositories/{}/pulls/{}/reviews", "POST /api/orgs/{org}/repositories/{repo}/pulls/{n}/reviews", AUTH_REQUIRED, h_pulls_review },
+	{ "GET", "/api/orgs/{org}/repositories/{}/pulls/{}/reviews", "GET /api/orgs/{org}/repositories/{repo}/pulls/{n}/reviews", AUTH_REQUIRED, h_pulls_reviews },
+	{ "POST", "/api/orgs/{org}/repositories/{}/pulls/{}/checks", "POST /api/orgs/{org}/repositories/{repo}/pulls/{n}/checks", AUTH_REQUIRED, h_pulls_check },
+	{ "POST", "/api/orgs/{org}/repositories/{}/pulls/{}/merge", "POST /api/orgs/{org}/repositories/{repo}/pulls/{n}/merge", AUTH_REQUIRED, h_pulls_merge },
+	{ "POST", "/api/orgs/{org}/repositories/{}/pulls/{}/comments", "POST /api/orgs/{org}/repositories/{repo}/pulls/{n}/comments", AUTH_REQUIRED, h_pull_comment_create },
+	{ "GET", "/api/orgs/{org}/repositories/{}/pulls/{}/comments", "GET /api/orgs/{org}/repositories/{repo}/pulls/{n}/comments", AUTH_REQUIRED, h_pull_comments },
+	{ "POST", "/api/orgs/{org}/repositories/{}/issues", "POST /api/orgs/{org}/repositories/{repo}/issues", AUTH_REQUIRED, h_issues_create },
+	{ "GET", "/api/orgs/{org}/repositories/{}/issues", "GET /api/orgs/{org}/repositories/{repo}/issues", AUTH_REQUIRED, h_issues_list },
+	{ "GET", "/api/orgs/{org}/repositories/{}/issues/{}", "GET /api/orgs/{org}/repositories/{repo}/issues/{n}", AUTH_REQUIRED, h_issues_get },
+	{ "PATCH", "/api/orgs/{org}/repositories/{}/issues/{}", "PATCH /api/orgs/{org}/repositories/{repo}/issues/{n}", AUTH_REQUIRED, h_issues_patch },
+	{ "POST", "/api/orgs/{org}/repositories/{}/issues/{}/comments", "POST /api/orgs/{org}/repositories/{repo}/issues/{n}/comments", AUTH_REQUIRED, h_issue_comment_create },
+	{ "GET", "/api/orgs/{org}/repositories/{}/issues/{}/comments", "GET /api/orgs/{org}/repositories/{repo}/issues/{n}/comments", AUTH_REQUIRED, h_issue_comments },
+	{ "POST", "/api/orgs/{org}/webhookdeliveries/{}/redeliver", "POST /api/orgs/{org}/webhookdeliveries/{name}/redeliver", AUTH_REQUIRED, h_webhook_redeliver },
 	{ "GET", "/api/watch/orgs/{org}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
@@ -252,8 +271,13 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	metrics_init(route_names, N_ROUTES);
 	a->store = o->store;
 	a->body_max = o->body_max;
+	a->webhook = o->webhook;
 	a->git_path = strdup(o->git_path ? o->git_path : "/usr/bin/git");
-	if (!a->git_path) {
+	if (o->data_dir && asprintf(&a->git_root, "%s/git", o->data_dir) < 0)
+		a->git_root = NULL;
+	if (!a->git_path || (o->data_dir && !a->git_root)) {
+		free(a->git_path);
+		free(a->git_root);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -263,6 +287,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		token_cache_destroy(a->tokens);
 		session_guard_destroy(a->sessions);
 		free(a->git_path);
+		free(a->git_root);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -275,6 +300,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		token_cache_destroy(a->tokens);
 		session_guard_destroy(a->sessions);
 		free(a->git_path);
+		free(a->git_root);
 		free(a);
 		return rc;
 	}
@@ -283,9 +309,10 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 	return 0;
 }
 
-void api_set_browse(struct api *a, api_browse_fn fn, void *arg)
+void api_set_browse(struct api *a, api_browse_fn fn, api_browse_raw_fn raw, void *arg)
 {
 	a->browse = fn;
+	a->browse_raw = fn ? raw : NULL;
 	a->browse_arg = fn ? arg : NULL;
 }
 
@@ -303,5 +330,6 @@ void api_destroy(struct api *a)
 	token_cache_destroy(a->tokens);
 	session_guard_destroy(a->sessions);
 	free(a->git_path);
+	free(a->git_root);
 	free(a);
 }

@@ -10,6 +10,7 @@
 #include "store/store.h"
 
 struct api;
+struct webhook;
 
 struct api_options {
 	struct store *store;       /* borrowed; must outlive the api */
@@ -18,6 +19,8 @@ struct api_options {
 	size_t body_max;           /* for messages only; the server enforces it */
 	size_t ring_size;          /* watch events kept in memory (default 4096) */
 	const char *git_path;      /* git executable (default "/usr/bin/git"); copied */
+	const char *data_dir;      /* repositories are DATA/git/<org>/<repo>.git; copied (NULL: no git) */
+	struct webhook *webhook;   /* borrowed, may be NULL: no webhook events, and secrets cannot be sealed */
 };
 
 int api_create(const struct api_options *o, struct api **out, struct kerr *e);
@@ -28,22 +31,50 @@ enum api_browse_op {
 	API_BROWSE_BRANCHES, API_BROWSE_TAGS, API_BROWSE_TREE, API_BROWSE_BLOB,
 	API_BROWSE_COMMITS, API_BROWSE_COMMIT
 };
+#define API_BROWSE_PAGE_MAX 10000      /* bounds the commits a request walks past */
+#define API_BROWSE_PER_PAGE 30
+#define API_BROWSE_PER_PAGE_MAX 100
 struct api_browse_req {
 	enum api_browse_op op;
 	const char *org, *repo;   /* DNS-1123 labels */
-	const char *ref;          /* tree, blob: the ref; commit: the sha; else NULL */
+	const char *ref;          /* tree, blob: the ref; commit: the sha; commits: the ref or NULL (HEAD) */
 	const char *path;         /* tree, blob: the path below the ref, or NULL */
+	long page, per_page;      /* commits: 1..API_BROWSE_PAGE_MAX, 1..API_BROWSE_PER_PAGE_MAX; 0 = default */
 };
-/* Responds to r and returns HTTP_DONE. */
-typedef int (*api_browse_fn)(void *arg, struct http_req *r, const struct api_browse_req *q);
-/* Installs (or with fn NULL removes) the browsing handler; before serving. */
-void api_set_browse(struct api *a, api_browse_fn fn, void *arg);
+/* A blob's bytes (?raw=1). data is malloc'd and belongs to the caller. */
+struct api_blob {
+	char *data;
+	size_t len;
+	int binary;               /* git thinks so, or not valid UTF-8 */
+};
+/* Answers q with the documented JSON (GET R/branches, R/tree/... in
+ * docs/api.md): *out is a new reference for the caller. Errors are KE_INVALID
+ * (bad ref or path), KE_NOTFOUND (unknown ref or path, empty or missing
+ * repository) or KE_INTERNAL, with messages that never contain paths. */
+typedef int (*api_browse_fn)(void *arg, const struct api_browse_req *q, json_t **out, struct kerr *e);
+/* The bytes of the blob q (op API_BROWSE_BLOB) names; errors as above. */
+typedef int (*api_browse_raw_fn)(void *arg, const struct api_browse_req *q, struct api_blob *out,
+				 struct kerr *e);
+/* Installs (or with fn NULL removes) the browsing handlers; before serving. */
+void api_set_browse(struct api *a, api_browse_fn fn, api_browse_raw_fn raw, void *arg);
+struct principal;
+/* Browsing for the console: the same org and Repository checks as the HTTP
+ * routes (KE_NOTFOUND when p may not see them), then the forge's answer. */
+int api_browse(struct api *a, const struct principal *p, const struct api_browse_req *q, json_t **out,
+	       struct kerr *e);
 /* http_handler_fn and http_observe_fn for http_server_start (app = the api). */
 int api_handle(struct http_req *r, void *api);
 void api_observe(int route_id, int status, uint64_t nanos, void *api);
 /* Ends every watch stream (before http_server_stop). */
 void api_shutdown(struct api *a);
 void api_destroy(struct api *a);
+
+/* Push bookkeeping (push.c), after git accepted a push to org/repo: one
+ * GitPush per updated ref and a `push` webhook event each, in one store batch
+ * audited as verb "push" by pusher; then the open pull requests follow the
+ * moved refs. updates (borrowed) is [{ref, before, after}]. */
+int api_record_push(struct api *a, const char *org, const char *repo, const char *pusher, json_t *updates,
+		    const char *correlation_id, struct kerr *e);
 
 /* Creates a token directly in the store (no HTTP). The secret is written to
  * secret_out (malloc'd, caller frees); only its hash is stored. */
@@ -55,5 +86,9 @@ int api_token_create(struct store *s, const char *user, const char *org, int rol
  * exist yet. When this call created the user, *demo_password_out gets its
  * password (malloc'd, caller frees); otherwise NULL. */
 int api_demo_seed(struct store *s, char **demo_password_out, struct kerr *e);
+/* Fills the demo repositories once per data directory: commits, an open pull
+ * request with a review and checks, an issue. Call after the forge started
+ * (it waits up to 10 s for the bare repositories). */
+int api_demo_forge(struct api *a, struct kerr *e);
 
 #endif

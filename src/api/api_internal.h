@@ -21,12 +21,15 @@ struct session_guard;
 struct api {
 	struct store *store;
 	char *git_path;           /* the git executable the forge runs */
+	char *git_root;           /* DATA/git, or NULL when the server has no data directory */
 	struct hub *hub;
 	struct token_cache *tokens;
 	struct session_guard *sessions;   /* sign-in failure counters (session.c) */
 	size_t body_max;
 	api_browse_fn browse;     /* repository browsing (set by the forge), or NULL */
+	api_browse_raw_fn browse_raw;
 	void *browse_arg;
+	struct webhook *webhook;  /* borrowed; NULL: no webhook events */
 };
 
 /* Who is calling. Strings are owned by the principal (api_principal_free). */
@@ -165,6 +168,71 @@ int api_apply_sync(struct api *a, const struct principal *p, const char *route_o
 /* Deletes one object (kind, plural or short name) in org. */
 int api_delete_sync(struct api *a, const struct principal *p, const char *org, const char *kind,
 		    const char *name, const char *correlation_id, struct kerr *e);
+
+/* ---- webhooks.c: events, sealing and redelivery ---- */
+/* Appends to docs_out (an array of objects to create in the same batch as
+ * the change) the admitted WebhookDelivery objects for event in org; a no-op
+ * when the server has no webhooks. payload (borrowed) is sent with "event",
+ * "org" and "createdAt" added. */
+int api_event_docs(struct api *a, const char *org, const char *event, json_t *payload, json_t *docs_out,
+		   struct kerr *e);
+/* Seals spec.secret of a WebhookSubscription doc (borrowed, modified) before
+ * it is admitted; other docs are left alone. KE_UNPROCESSABLE for a secret
+ * when the server cannot seal. */
+int api_seal_doc(struct api *a, json_t *doc, struct kerr *e);
+int h_webhook_redeliver(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+/* The console's redelivery: the same checks and audit, waiting for the
+ * commit. *created (new ref) is the new delivery. */
+int api_redeliver_sync(struct api *a, const struct principal *p, const char *org, const char *name,
+		       const char *correlation_id, json_t **created, struct kerr *e);
+
+/* ---- pull requests and issues without HTTP (pulls*.c, issues.c) ----
+ * What the routes under /api/orgs/{org}/repositories/{repo}/ do (docs/forge.md);
+ * the routes answer with these and the console calls them directly. number
+ * is the {n} of the route. req is the JSON body (borrowed); NULL stands for a
+ * body that is not a JSON object and is refused as the route refuses it.
+ * Writes check the org, the repository and the role, are audited (refusals
+ * too) with correlation_id and wait for the commit. On success *out is a new
+ * reference to the stored object; otherwise e says why (422s with a reason per
+ * field). warning (may be NULL) gets the title policy's audit-mode warning
+ * (static) or NULL. */
+int api_pull_open(struct api *a, const struct principal *p, const char *org, const char *repo, json_t *req,
+		  const char *correlation_id, json_t **out, const char **warning, struct kerr *e);
+int api_issue_open(struct api *a, const struct principal *p, const char *org, const char *repo, json_t *req,
+		   const char *correlation_id, json_t **out, struct kerr *e);
+/* PATCH of kind "PullRequest" or "Issue": {title?, body?, state?, labels?, assignees?}. */
+int api_record_update(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
+		      const char *number, json_t *req, const char *correlation_id, json_t **out, const char **warning,
+		      struct kerr *e);
+/* A comment on target ("PullRequest" or "Issue") number; *out is the Comment. */
+int api_record_comment(struct api *a, const struct principal *p, const char *org, const char *repo,
+		       const char *target, const char *number, json_t *req, const char *correlation_id, json_t **out,
+		       struct kerr *e);
+/* *out is the Review. */
+int api_pull_review(struct api *a, const struct principal *p, const char *org, const char *repo, const char *number,
+		    json_t *req, const char *correlation_id, json_t **out, struct kerr *e);
+/* *out is the PullRequest. */
+int api_pull_check(struct api *a, const struct principal *p, const char *org, const char *repo, const char *number,
+		   json_t *req, const char *correlation_id, json_t **out, struct kerr *e);
+/* *out is the merged PullRequest; not mergeable: 409 NOT_MERGEABLE with the blockers as reasons. */
+int api_pull_merge(struct api *a, const struct principal *p, const char *org, const char *repo, const char *number,
+		   json_t *req, const char *correlation_id, json_t **out, struct kerr *e);
+/* Reads. Records of kind with state open (NULL or ""), closed, merged or all,
+ * newest first (*items an array). */
+int api_records_list(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
+		     const char *state, json_t **items, struct kerr *e);
+/* One record; a pull request with fresh mergeability. */
+int api_record_get(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
+		   const char *number, json_t **out, struct kerr *e);
+/* GET .../pulls/{n}/files: {files, patch, truncated, commits, mergeBase, headSha, baseSha}. */
+int api_pull_files(struct api *a, const struct principal *p, const char *org, const char *repo, const char *number,
+		   json_t **out, struct kerr *e);
+/* The Reviews or Comments (kind) of parent_kind number, oldest first (*items an array). */
+int api_record_children(struct api *a, const struct principal *p, const char *org, const char *repo,
+			const char *parent_kind, const char *number, const char *kind, json_t **items, struct kerr *e);
+
+/* ---- pull requests after a push (pulls*.c), called by api_record_push ---- */
+void api_pulls_on_push(struct api *a, const char *org, const char *repo, json_t *updates);
 
 /* ---- helpers (api.c) ---- */
 /* Responds with e and returns HTTP_DONE. */

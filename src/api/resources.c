@@ -1,4 +1,5 @@
 #include "api/api_internal.h"
+#include "api/records.h"
 #include "core/util.h"
 #include "core/yaml.h"
 #include "model/admission.h"
@@ -248,8 +249,11 @@ static int admit_doc(struct api *a, const struct principal *p, const char *route
 	struct admission_ctx ctx = { route_org };
 	const struct kind_def *kd;
 	const char *org;
-	int rc = admission_check(doc, &ctx, &kd, e);
+	/* A webhook secret is sealed before anything else sees the object. */
+	int rc = api_seal_doc(a, doc, e);
 
+	if (!rc)
+		rc = admission_check(doc, &ctx, &kd, e);
 	if (rc)
 		return rc;
 	*kdp = kd;
@@ -278,7 +282,7 @@ static int admit_doc(struct api *a, const struct principal *p, const char *route
 	if (p->role < (int)kd->write_role)
 		return kerr_set(e, KE_FORBIDDEN, NULL, "role %s may not write %s objects (needs %s)",
 				kinds_role_name(p->role), kd->kind, kinds_role_name(kd->write_role));
-	return 0;
+	return api_policy_check(a, org, doc, e);
 }
 
 static void set_op_target(struct store_op *op, json_t *doc)
@@ -579,7 +583,8 @@ static int do_put(struct api *a, struct http_req *r, const struct principal *p, 
 		}
 	} else {
 		ctx.org = t.org;
-		if (admission_check(doc, &ctx, &kd, &e))
+		if (api_seal_doc(a, doc, &e) || admission_check(doc, &ctx, &kd, &e) ||
+		    api_policy_check(a, t.org, doc, &e))
 			goto deny;
 		if (kd != t.kd || strcmp(obj_str(doc, "metadata", "name"), name) ||
 		    strcmp(obj_str(doc, "metadata", "namespace"), t.ns)) {

@@ -9,7 +9,9 @@
 
 enum opt_id { ID_SERVER, ID_TOKEN, ID_ORG, ID_OUTPUT, ID_SELECTOR, ID_LIMIT, ID_FILE,
 	      ID_USER, ID_ROLE, ID_RV, ID_ADMIN, ID_PASSWORD_STDIN,
-	      ID_VISIBILITY, ID_DEFAULT_BRANCH };
+	      ID_VISIBILITY, ID_DEFAULT_BRANCH, ID_REPO, ID_TITLE, ID_BODY, ID_BODY_FILE, ID_SOURCE,
+	      ID_TARGET, ID_STATE, ID_APPROVE, ID_REQUEST_CHANGES, ID_COMMENT, ID_LINE_COMMENT,
+	      ID_CHECK_NAME, ID_URL, ID_STRATEGY, ID_LABEL, ID_ADD_LABEL, ID_ASSIGNEE };
 
 static const struct {
 	const char *lng;
@@ -33,6 +35,23 @@ static const struct {
 	{ "password-stdin", 0, OPT_PASSWORD_STDIN, ID_PASSWORD_STDIN, 1 },
 	{ "visibility", 0, OPT_VISIBILITY, ID_VISIBILITY, 0 },
 	{ "default-branch", 0, OPT_DEFAULT_BRANCH, ID_DEFAULT_BRANCH, 0 },
+	{ "repo", 'r', OPT_REPO, ID_REPO, 0 },
+	{ "title", 0, OPT_TITLE, ID_TITLE, 0 },
+	{ "body", 0, OPT_BODY, ID_BODY, 0 },
+	{ "body-file", 0, OPT_BODY, ID_BODY_FILE, 0 },
+	{ "source", 0, OPT_REFS, ID_SOURCE, 0 },
+	{ "target", 0, OPT_REFS, ID_TARGET, 0 },
+	{ "state", 0, OPT_STATE, ID_STATE, 0 },
+	{ "approve", 0, OPT_DECISION, ID_APPROVE, 1 },
+	{ "request-changes", 0, OPT_DECISION, ID_REQUEST_CHANGES, 1 },
+	{ "comment", 0, OPT_DECISION, ID_COMMENT, 1 },
+	{ "line-comment", 0, OPT_LINE_COMMENT, ID_LINE_COMMENT, 0 },
+	{ "name", 0, OPT_CHECK, ID_CHECK_NAME, 0 },
+	{ "url", 0, OPT_CHECK, ID_URL, 0 },
+	{ "strategy", 0, OPT_STRATEGY, ID_STRATEGY, 0 },
+	{ "label", 0, OPT_LABEL, ID_LABEL, 0 },
+	{ "add-label", 0, OPT_ADD_LABEL, ID_ADD_LABEL, 0 },
+	{ "assignee", 0, OPT_ASSIGNEE, ID_ASSIGNEE, 0 },
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
@@ -45,6 +64,13 @@ static int push(const char ***arr, size_t *n, const char *s)
 		return KE_NOMEM;
 	p[(*n)++] = s;
 	*arr = p;
+	return 0;
+}
+
+static int push_value(const char ***arr, size_t *n, const char *s, struct kerr *e)
+{
+	if (push(arr, n, s))
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	return 0;
 }
 
@@ -70,10 +96,7 @@ static int store(struct cli_args *a, enum opt_id id, const char *v, struct kerr 
 	case ID_OUTPUT: a->output = v; break;
 	case ID_SELECTOR: a->selector = v; break;
 	case ID_LIMIT: return set_limit(a, v, e);
-	case ID_FILE:
-		if (push(&a->files, &a->nfiles, v))
-			return kerr_set(e, KE_NOMEM, NULL, "out of memory");
-		break;
+	case ID_FILE: return push_value(&a->files, &a->nfiles, v, e);
 	case ID_USER: a->user = v; break;
 	case ID_ROLE: a->role = v; break;
 	case ID_RV: a->resource_version = v; break;
@@ -81,6 +104,23 @@ static int store(struct cli_args *a, enum opt_id id, const char *v, struct kerr 
 	case ID_PASSWORD_STDIN: a->password_stdin = 1; break;
 	case ID_VISIBILITY: a->visibility = v; break;
 	case ID_DEFAULT_BRANCH: a->default_branch = v; break;
+	case ID_REPO: a->repo = v; break;
+	case ID_TITLE: a->title = v; break;
+	case ID_BODY: a->body = v; break;
+	case ID_BODY_FILE: a->body_file = v; break;
+	case ID_SOURCE: a->source = v; break;
+	case ID_TARGET: a->target = v; break;
+	case ID_STATE: a->state = v; break;
+	case ID_APPROVE: a->approve = 1; break;
+	case ID_REQUEST_CHANGES: a->request_changes = 1; break;
+	case ID_COMMENT: a->comment = 1; break;
+	case ID_LINE_COMMENT: return push_value(&a->line_comments, &a->nline_comments, v, e);
+	case ID_CHECK_NAME: a->check_name = v; break;
+	case ID_URL: a->url = v; break;
+	case ID_STRATEGY: a->strategy = v; break;
+	case ID_LABEL: return push_value(&a->labels, &a->nlabels, v, e);
+	case ID_ADD_LABEL: return push_value(&a->add_labels, &a->nadd_labels, v, e);
+	case ID_ASSIGNEE: return push_value(&a->assignees, &a->nassignees, v, e);
 	}
 	return 0;
 }
@@ -172,7 +212,12 @@ void cli_args_free(struct cli_args *a)
 {
 	free(a->files);
 	free(a->pos);
+	free(a->line_comments);
+	free(a->labels);
+	free(a->add_labels);
+	free(a->assignees);
 	a->files = NULL;
 	a->pos = NULL;
-	a->nfiles = a->npos = 0;
+	a->line_comments = a->labels = a->add_labels = a->assignees = NULL;
+	a->nfiles = a->npos = a->nline_comments = a->nlabels = a->nadd_labels = a->nassignees = 0;
 }

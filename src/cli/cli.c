@@ -43,6 +43,13 @@ static const struct cli_command commands[] = {
 	  "krate repo create NAME [-n ORG] [--visibility public|internal|private] [--default-branch B] | "
 	  "krate repo list [-n ORG] [-o table|json]",
 	  "create or update a repository, or list an org's repositories" },
+	{ "pr", OPT_ORG | OPT_OUTPUT | OPT_REPO | OPT_TITLE | OPT_BODY | OPT_REFS | OPT_STATE | OPT_DECISION |
+		OPT_LINE_COMMENT | OPT_CHECK | OPT_STRATEGY, cmd_pr, cmd_pr_usage,
+	  "open, list, show, review, check, merge, comment on and close pull requests\n"
+	  "      (without ORG/ in -r, the org is -n ORG or the one saved by `krate login --org`)" },
+	{ "issue", OPT_ORG | OPT_OUTPUT | OPT_REPO | OPT_TITLE | OPT_BODY | OPT_STATE | OPT_LABEL | OPT_ADD_LABEL |
+		OPT_ASSIGNEE, cmd_issue, cmd_issue_usage,
+	  "open, list, show, comment on, edit and close issues (the org as for `krate pr`)" },
 	{ "audit", OPT_ORG | OPT_LIMIT | OPT_OUTPUT, cmd_audit,
 	  "krate audit verify | krate audit list [--org ORG] [--limit N] [-o table|json]",
 	  "check the audit hash chain, or list audit entries" },
@@ -103,6 +110,21 @@ out:
 	buf_free(&text);
 }
 
+/* One "warning: <text>" line per Warning header of the answer. */
+static void print_warnings(const struct buf *w)
+{
+	struct buf text = BUF_INIT(0);
+	char *all = w->len ? strndup(w->data, w->len) : NULL, *line, *save = NULL;
+
+	for (line = all ? strtok_r(all, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
+		buf_reset(&text);
+		if (cli_warning_text(line, &text) == 0 && text.data)
+			fprintf(stderr, "warning: %s\n", text.data);
+	}
+	free(all);
+	buf_free(&text);
+}
+
 int cli_call(const struct cli_ctx *ctx, const char *method, const char *path,
 	     const char *ctype, const char *body, size_t len, json_t **out, long *status)
 {
@@ -121,6 +143,7 @@ int cli_call(const struct cli_ctx *ctx, const char *method, const char *path,
 		fprintf(stderr, "error: %s\n", e.message ? e.message : "request failed");
 		goto out;
 	}
+	print_warnings(&r.warnings);
 	if (r.status < 200 || r.status >= 300) {
 		cli_report_error(r.json, r.status, NULL);
 		goto out;
@@ -192,6 +215,8 @@ int cli_main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.cmd = argc > 0 ? find_command(argv[0]) : NULL;
+	ctx.argc = argc;
+	ctx.argv = argv;
 	if (!ctx.cmd) {
 		fprintf(stderr, "error: unknown command %s\n", argc > 0 ? argv[0] : "(none)");
 		return 2;

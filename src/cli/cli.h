@@ -4,8 +4,8 @@
 #define KRATE_CLI_H
 
 /* Runs a client command: argv[0] is the command name ("apply", "get", "delete",
- * "watch", "token", "user", "audit", "login", "kinds", "whoami"). Returns the process exit code
- * (0 ok, 1 the server refused or failed, 2 usage error). */
+ * "watch", "token", "user", "repo", "pr", "issue", "audit", "login", "kinds", "whoami").
+ * Returns the process exit code (0 ok, 1 the server refused or failed, 2 usage error). */
 int cli_main(int argc, char **argv);
 /* 1 if name is a client command cli_main handles. */
 int cli_is_command(const char *name);

@@ -34,10 +34,22 @@ enum cli_opt {
 	OPT_PASSWORD_STDIN = 1u << 9, /* --password-stdin (a flag) */
 	OPT_VISIBILITY = 1u << 10,    /* --visibility V */
 	OPT_DEFAULT_BRANCH = 1u << 11, /* --default-branch B */
+	OPT_REPO = 1u << 12,          /* -r REPO, --repo REPO (REPO or ORG/REPO) */
+	OPT_TITLE = 1u << 13,         /* --title T */
+	OPT_BODY = 1u << 14,          /* --body B, --body-file F (- reads stdin) */
+	OPT_REFS = 1u << 15,          /* --source BRANCH, --target BRANCH */
+	OPT_STATE = 1u << 16,         /* --state S */
+	OPT_DECISION = 1u << 17,      /* --approve, --request-changes, --comment (flags) */
+	OPT_LINE_COMMENT = 1u << 18,  /* --line-comment PATH:LINE:TEXT (repeatable) */
+	OPT_CHECK = 1u << 19,         /* --name NAME, --url URL */
+	OPT_STRATEGY = 1u << 20,      /* --strategy S */
+	OPT_LABEL = 1u << 21,         /* --label L (repeatable) */
+	OPT_ADD_LABEL = 1u << 22,     /* --add-label L (repeatable) */
+	OPT_ASSIGNEE = 1u << 23,      /* --assignee U (repeatable) */
 };
 
 /* Every string points into the argv given to cli_args_parse (not owned);
- * the `files` and `pos` arrays are owned and released by cli_args_free. */
+ * the arrays (`files`, `pos`, `labels`, ...) are owned and released by cli_args_free. */
 struct cli_args {
 	const char *server;
 	const char *token;
@@ -57,12 +69,36 @@ struct cli_args {
 	size_t nfiles;
 	const char **pos;       /* positional arguments, command name excluded */
 	size_t npos;
+	const char *repo;
+	const char *title;
+	const char *body;
+	const char *body_file;
+	const char *source;
+	const char *target;
+	const char *state;
+	const char *check_name;
+	const char *url;
+	const char *strategy;
+	int approve;            /* --approve seen */
+	int request_changes;    /* --request-changes seen */
+	int comment;            /* --comment seen */
+	const char **line_comments;
+	size_t nline_comments;
+	const char **labels;
+	size_t nlabels;
+	const char **add_labels;
+	size_t nadd_labels;
+	const char **assignees;
+	size_t nassignees;
 };
 
 /* Parses argv[1..argc) (argv[0] is the command name). Options may appear
  * anywhere, as "--opt value", "--opt=value", "-x value" or "-xvalue"; flags
- * (--admin, --password-stdin) take no value; "--" ends options. A later duplicate of a single-valued option wins. Returns 0,
- * or KE_INVALID naming the offending argument (a usage error). */
+ * (--admin, --password-stdin, --approve, --request-changes, --comment) take no
+ * value; "--" ends options. A later duplicate of a single-valued option wins;
+ * repeatable ones (-f, --line-comment, --label, --add-label, --assignee)
+ * collect every value. Returns 0, or KE_INVALID naming the offending argument
+ * (a usage error). */
 int cli_args_parse(int argc, char **argv, unsigned allowed, struct cli_args *a, struct kerr *e);
 void cli_args_free(struct cli_args *a);
 
@@ -167,6 +203,11 @@ int table_add(struct cli_table *t, const char *const *row);
 int table_render(const struct cli_table *t, struct buf *out);
 void table_free(struct cli_table *t);
 
+/* The text of one Warning header value: the quoted warn-text of
+ * `299 agent "text"` unescaped, else the value as is; control characters
+ * become '?'. Appends it to out. */
+int cli_warning_text(const char *value, struct buf *out);
+
 /* The error lines for a failed response: "error: <message> (<code>)" from the
  * envelope {"error":{...}} (or "error: server answered HTTP <status>" without
  * one) followed by "  <field>: <message>" per reason. prefix, if not NULL, is
@@ -181,11 +222,12 @@ struct cli_client {
 	const char *token;
 };
 
-/* Owns body and json; cli_resp_free releases them. */
+/* Owns body, json and warnings; cli_resp_free releases them. */
 struct cli_resp {
 	long status;
 	struct buf body;
 	json_t *json;      /* parsed body, NULL when it is not JSON */
+	struct buf warnings; /* the values of the answer's Warning headers, each ending in '\n' */
 };
 
 void cli_resp_init(struct cli_resp *r);
@@ -214,6 +256,8 @@ struct cli_command;
 /* State of one cli_main call; owns args, cfg and config_path. */
 struct cli_ctx {
 	const struct cli_command *cmd;
+	int argc;               /* as given to cli_main (borrowed): subcommands parse it again */
+	char **argv;
 	struct cli_args args;
 	struct cli_config cfg;
 	char *config_path;
@@ -226,7 +270,8 @@ void cli_report_error(const json_t *envelope, long status, const char *prefix);
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Performs a request and reports failures on stderr: unreachable server or a
- * non-2xx status print the error and return 1 (nothing stored). On success
+ * non-2xx status print the error and return 1 (nothing stored). Warning
+ * headers print as "warning: <text>" on stderr, whatever the status. On success
  * returns 0 with *out the parsed body (caller owns; may be NULL when the body
  * is not JSON) and *status the HTTP status (status may be NULL). */
 int cli_call(const struct cli_ctx *ctx, const char *method, const char *path,
@@ -253,11 +298,92 @@ int cmd_whoami(struct cli_ctx *ctx);
 int cmd_kinds(struct cli_ctx *ctx);
 int cmd_user(struct cli_ctx *ctx);
 int cmd_repo(struct cli_ctx *ctx);
+int cmd_pr(struct cli_ctx *ctx);
+int cmd_issue(struct cli_ctx *ctx);
+/* The usage lines of `krate pr` and `krate issue`, one per subcommand. */
+extern const char cmd_pr_usage[];
+extern const char cmd_issue_usage[];
 
 /* Path of one object: /api/orgs/ORG/resources/KIND/NAME when org is set,
  * else /api/controller/resources/KIND/NAME with ?namespace= for the config's
  * org (unless the kind is known to be platform-scoped). */
 int cli_object_path(const struct cli_ctx *ctx, const char *org, const char *kind,
 		    const char *name, struct buf *out);
+
+/* ---- pull requests and issues (records.c) ---- */
+
+struct cli_rec;
+
+/* A subcommand of `krate pr` or `krate issue`. */
+struct cli_sub {
+	const char *name;
+	unsigned opts;          /* options it takes besides -r and -n */
+	int number;             /* takes the record number N as its one argument */
+	int (*run)(struct cli_ctx *ctx, const struct cli_rec *rec);
+	const char *usage;
+};
+
+/* What a subcommand works on. */
+struct cli_rec {
+	const struct cli_sub *sub;
+	struct buf base;        /* /api/orgs/ORG/repositories/REPO, encoded (owned by cli_run_sub) */
+	long long number;       /* N, or 0 for subcommands without one */
+};
+
+/* Finds the subcommand named by the first argument, parses argv again with
+ * its options (one it does not take is a usage error), checks -r/-n, N, -o
+ * and --body/--body-file, and runs it. Returns the exit code. */
+int cli_run_sub(struct cli_ctx *ctx, const struct cli_sub *subs, size_t nsubs);
+/* Prints "error: <msg>" and the subcommand's usage line to stderr; returns 2. */
+int cli_sub_usage_error(const struct cli_rec *rec, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* A record number: decimal digits only, 1 .. 10^15. 0 or KE_INVALID. */
+int cli_parse_number(const char *s, long long *out);
+/* "/api/orgs/ORG/repositories/REPO" into out from -r (REPO or ORG/REPO), -n
+ * and the config's org, in that order. KE_INVALID (message in e) when the org
+ * is missing or given twice differently, or a name is empty. */
+int cli_repo_path(const char *repo, const char *org, const char *cfg_org, struct buf *out, struct kerr *e);
+/* rec's base + "/" + coll + "/N" (when rec has a number) + tail (may be NULL) into out. */
+int cli_rec_path(const struct cli_rec *rec, const char *coll, const char *tail, struct buf *out);
+/* --line-comment PATH:LINE:TEXT as {"path","line","body"} (new ref in *out):
+ * the first ":<digits>:" ends the path, so a path may hold other colons. */
+int cli_line_comment(const char *s, json_t **out, struct kerr *e);
+/* Sets obj[key] to the user text v; KE_INVALID when v is not UTF-8. */
+int cli_set_text(json_t *obj, const char *key, const char *v);
+/* Sets obj["body"] from --body or --body-file, if either was given. Returns
+ * the exit code: 0, 1 (unreadable file) or 2 (not UTF-8 text). */
+int cli_set_body(const struct cli_rec *rec, const struct cli_args *a, json_t *obj);
+/* "refs/heads/x" -> "x"; other refs (and NULL) as they are. */
+const char *cli_short_ref(const char *ref);
+/* Appends "<label>:" padded to a column, value cleaned as by cli_clean_text, a newline. */
+int cli_add_field(struct buf *out, const char *label, const char *value);
+/* Appends text (NULL: nothing) with each line prefixed by indent and ending
+ * in a newline; control characters other than newline and tab become '?'. */
+int cli_add_block(struct buf *out, const char *indent, const char *text);
+/* The strings of a JSON array joined by ", " ("-" when none); malloc'd, NULL on OOM. */
+char *cli_join_strings(const json_t *arr);
+/* Writes out's text to stdout; returns the exit code. */
+int cli_print_buf(const struct buf *out);
+/* printf to stdout plus a newline, flushed; returns the exit code. Text from
+ * the server must go through cli_clean_text first. */
+int cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "error: out of memory"; returns 1. */
+int cli_oom(void);
+/* obj[part][key] as a string, or NULL. */
+const char *cli_str_at(const json_t *obj, const char *part, const char *key);
+/* "<what> #N opened: <title>" for the record the server created; the exit code. */
+int cli_print_opened(const char *what, const json_t *obj);
+/* POST <coll>/N/comments from --body or --body-file, then "commented on <what> #N". */
+int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what);
+/* PATCH <coll>/N {"state": state} (open|closed), then "<what> #N reopened|closed". */
+int cli_rec_set_state(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what,
+		      const char *state);
+
+/* Rendering of pull requests and issues (cmd_pr.c, cmd_issue.c). Tables get
+ * their header row here; the texts are appended to out. */
+int cli_pr_table(const json_t *items, struct cli_table *t);
+int cli_pr_view_text(const json_t *pr, struct buf *out);
+int cli_issue_table(const json_t *items, int64_t now, struct cli_table *t);
+int cli_issue_view_text(const json_t *issue, const json_t *comments, int64_t now, struct buf *out);
 
 #endif

@@ -9,17 +9,21 @@
 #define CONNECT_TIMEOUT_S 10L
 /* Whole-request limit for ordinary calls; watches have none. */
 #define REQUEST_TIMEOUT_S 300L
+/* Warning headers are short notices; more than this is not worth showing. */
+#define WARNINGS_MAX (64u * 1024u)
 
 void cli_resp_init(struct cli_resp *r)
 {
 	r->status = 0;
 	buf_init(&r->body, CLI_BODY_MAX);
 	r->json = NULL;
+	buf_init(&r->warnings, WARNINGS_MAX);
 }
 
 void cli_resp_free(struct cli_resp *r)
 {
 	buf_free(&r->body);
+	buf_free(&r->warnings);
 	json_decref(r->json);
 	r->json = NULL;
 	r->status = 0;
@@ -113,6 +117,22 @@ out:
 	return rc;
 }
 
+/* Keeps the Warning headers of the answer: the server's policy notices,
+ * which the user should see even when the request succeeded. */
+static void keep_warnings(CURL *curl, struct cli_resp *r)
+{
+	struct curl_header *h;
+	size_t i, n = 1;
+
+	for (i = 0; i < n; i++) {
+		if (curl_easy_header(curl, "Warning", i, CURLH_HEADER, -1, &h) != CURLHE_OK)
+			return;
+		n = h->amount;
+		if (buf_addstr(&r->warnings, h->value) || buf_addch(&r->warnings, '\n'))
+			return;
+	}
+}
+
 static int url_of(const struct cli_client *c, const char *path, struct buf *url)
 {
 	size_t n = strlen(c->server);
@@ -163,6 +183,8 @@ static int perform(const struct cli_client *c, const char *method, const char *p
 	}
 	cc = curl_easy_perform(x->curl);
 	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &x->resp->status);
+	if (x->resp->status)
+		keep_warnings(x->curl, x->resp);
 	if (x->cb_rc) {
 		rc = x->cb_rc;
 		if (rc == KE_TOOBIG || rc == KE_NOMEM)

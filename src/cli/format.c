@@ -184,3 +184,41 @@ int cli_error_text(const json_t *envelope, long status, const char *prefix, stru
 	}
 	return rc;
 }
+
+/* The quoted warn-text of `warn-code SP warn-agent SP "text"` (RFC 7234
+ * section 5.5) into t; -1 when the value has another shape. */
+static int quoted_warn_text(const char *v, struct buf *t)
+{
+	const char *q;
+
+	if (strlen(v) < 6 || v[0] < '0' || v[0] > '9' || v[1] < '0' || v[1] > '9' || v[2] < '0' ||
+	    v[2] > '9' || v[3] != ' ')
+		return -1;
+	q = strchr(v + 4, ' ');
+	if (!q || q == v + 4 || q[1] != '"')
+		return -1;
+	for (q += 2; *q && *q != '"'; q++) {
+		if (*q == '\\' && q[1])
+			q++;
+		if (buf_addch(t, *q))
+			return -1;
+	}
+	return *q == '"' ? 0 : -1;
+}
+
+int cli_warning_text(const char *value, struct buf *out)
+{
+	struct buf t = BUF_INIT(0);
+	const char *s = value;
+	size_t start = out->len;
+	int rc;
+
+	if (quoted_warn_text(value, &t) == 0)
+		s = t.data ? t.data : "";
+	rc = buf_addstr(out, s);
+	for (size_t i = start; !rc && i < out->len; i++)
+		if ((unsigned char)out->data[i] < 0x20 || out->data[i] == 0x7f)
+			out->data[i] = '?';
+	buf_free(&t);
+	return rc;
+}

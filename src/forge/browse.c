@@ -1,5 +1,6 @@
 /* Repository browsing with libgit2 (see browse.h). */
 #include "forge/browse.h"
+#include "forge/browse_walks.h"
 #include "forge/forge_internal.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -8,13 +9,11 @@
 #include <git2.h>
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REF_MAX 255
-#define PAGE_MAX 10000          /* bounds the commits a request walks past */
 
 int browse_init(void)
 {
@@ -23,7 +22,9 @@ int browse_init(void)
 
 void browse_shutdown(void)
 {
-	git_libgit2_shutdown();
+	/* libgit2 counts its users; the memo goes with the last of them */
+	if (git_libgit2_shutdown() == 0)
+		browse_walks_clear();
 }
 
 int browse_path_valid(const char *path)
@@ -111,34 +112,21 @@ static json_t *joid(const git_oid *id)
 	return json_string(hex);
 }
 
-/* Responds with an error; returns -1 so callers can tell "answered" from 0. */
-static int fail(struct http_req *r, int kcode, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(struct http_req *r, int kcode, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	http_respond_verrorf(r, kcode, NULL, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int fail_git(struct http_req *r)
+static int fail_git(struct kerr *e)
 {
 	const git_error *ge = git_error_last();
 
 	/* libgit2 messages can name files under the data directory: log, don't send */
 	if (ge && ge->message)
 		log_warn("browse: %s", ge->message);
-	return fail(r, KE_INTERNAL, "cannot read the repository");
+	return kerr_set(e, KE_INTERNAL, NULL, "cannot read the repository");
 }
 
-static int respond(struct http_req *r, json_t *v)
+/* Hands v to the caller, or KE_NOMEM when building it failed. */
+static int answer(json_t *v, json_t **out, struct kerr *e)
 {
-	if (!v)
-		return fail(r, KE_NOMEM, "out of memory");
-	http_respond_json(r, 200, v);
-	return 0;
+	*out = v;
+	return v ? 0 : kerr_set(e, KE_NOMEM, NULL, "out of memory");
 }
 
 static json_t *sig_json(const git_signature *s)
@@ -224,7 +212,7 @@ static json_t *ref_item(git_reference *ref, const char *name)
 	return v;
 }
 
-static int do_branches(git_repository *repo, struct http_req *r)
+static int do_branches(git_repository *repo, json_t **out, struct kerr *e)
 {
 	git_branch_iterator *it = NULL;
 	git_reference *ref;
@@ -233,7 +221,7 @@ static int do_branches(git_repository *repo, struct http_req *r)
 
 	if (!items || git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL)) {
 		json_decref(items);
-		return fail_git(r);
+		return fail_git(e);
 	}
 	while (!git_branch_next(&ref, &type, it)) {
 		const char *name = NULL;
@@ -245,10 +233,10 @@ static int do_branches(git_repository *repo, struct http_req *r)
 	}
 	git_branch_iterator_free(it);
 	sort_by_name(items);
-	return respond(r, json_pack("{s:o, s:o}", "items", items, "default", default_branch(repo)));
+	return answer(json_pack("{s:o, s:o}", "items", items, "default", default_branch(repo)), out, e);
 }
 
-static int do_tags(git_repository *repo, struct http_req *r)
+static int do_tags(git_repository *repo, json_t **out, struct kerr *e)
 {
 	git_strarray names = { 0 };
 	json_t *items = json_array();
@@ -256,7 +244,7 @@ static int do_tags(git_repository *repo, struct http_req *r)
 
 	if (!items || git_tag_list(&names, repo)) {
 		json_decref(items);
-		return fail_git(r);
+		return fail_git(e);
 	}
 	for (i = 0; i < names.count; i++) {
 		char full[REF_MAX + 16];
@@ -274,52 +262,49 @@ static int do_tags(git_repository *repo, struct http_req *r)
 	}
 	git_strarray_dispose(&names);
 	sort_by_name(items);
-	return respond(r, json_pack("{s:o, s:o}", "items", items, "default", default_branch(repo)));
+	return answer(json_pack("{s:o, s:o}", "items", items, "default", default_branch(repo)), out, e);
 }
 
-/* The commit ref names; 0, or -1 after responding (*out NULL). */
-static int resolve(git_repository *repo, const char *ref, git_commit **out, struct http_req *r)
+/* The commit ref names (*out NULL on error). */
+static int resolve(git_repository *repo, const char *ref, git_commit **out, struct kerr *e)
 {
 	git_object *obj = NULL;
 	int rc;
 
 	*out = NULL;
 	if (!browse_ref_valid(ref))
-		return fail(r, KE_INVALID, "invalid ref");
+		return kerr_set(e, KE_INVALID, NULL, "invalid ref");
 	if (git_revparse_single(&obj, repo, ref)) {
 		if (git_repository_head_unborn(repo) == 1)
-			return fail(r, KE_NOTFOUND, "repository is empty");
-		return fail(r, KE_NOTFOUND, "ref %s not found", ref);
+			return kerr_set(e, KE_NOTFOUND, NULL, "repository is empty");
+		return kerr_set(e, KE_NOTFOUND, NULL, "ref %s not found", ref);
 	}
 	rc = git_object_peel((git_object **)out, obj, GIT_OBJECT_COMMIT);
 	git_object_free(obj);
 	if (rc) {
 		*out = NULL;
-		return fail(r, KE_NOTFOUND, "ref %s does not name a commit", ref);
+		return kerr_set(e, KE_NOTFOUND, NULL, "ref %s does not name a commit", ref);
 	}
 	return 0;
 }
 
-/* The tree entry at path in commit c (caller frees), or NULL after responding. */
-static git_tree_entry *entry_at(git_commit *c, const char *path, struct http_req *r)
+/* The tree entry at path in commit c (caller frees; *out NULL on error). */
+static int entry_at(git_commit *c, const char *path, git_tree_entry **out, struct kerr *e)
 {
 	git_tree *root = NULL;
-	git_tree_entry *ent = NULL;
+	int rc = 0;
 
-	if (!browse_path_valid(path)) {
-		fail(r, KE_INVALID, "invalid path: components must not be empty, \".\" or \"..\"");
-		return NULL;
-	}
-	if (git_commit_tree(&root, c)) {
-		fail_git(r);
-		return NULL;
-	}
-	if (git_tree_entry_bypath(&ent, root, path)) {
-		ent = NULL;
-		fail(r, KE_NOTFOUND, "path %s not found", path);
+	*out = NULL;
+	if (!browse_path_valid(path))
+		return kerr_set(e, KE_INVALID, NULL, "invalid path: components must not be empty, \".\" or \"..\"");
+	if (git_commit_tree(&root, c))
+		return fail_git(e);
+	if (git_tree_entry_bypath(out, root, path)) {
+		*out = NULL;
+		rc = kerr_set(e, KE_NOTFOUND, NULL, "path %s not found", path);
 	}
 	git_tree_free(root);
-	return ent;
+	return rc;
 }
 
 static int entry_order(const void *a, const void *b)
@@ -376,143 +361,169 @@ static json_t *tree_entries(git_repository *repo, git_tree *tree, const char *pr
 	return arr;
 }
 
-static int do_tree(git_repository *repo, const struct api_browse_req *q, struct http_req *r)
+static int do_tree(git_repository *repo, const struct api_browse_req *q, json_t **out, struct kerr *e)
 {
 	git_commit *c;
 	git_tree *tree = NULL;
 	json_t *entries;
-	int rc = -1;
+	int rc;
 
-	if (resolve(repo, q->ref, &c, r))
-		return -1;
+	if ((rc = resolve(repo, q->ref, &c, e)))
+		return rc;
 	if (q->path) {
-		git_tree_entry *ent = entry_at(c, q->path, r);
+		git_tree_entry *ent;
 
-		if (!ent)
+		if ((rc = entry_at(c, q->path, &ent, e)))
 			goto out;
 		if (git_tree_entry_type(ent) != GIT_OBJECT_TREE)
-			fail(r, KE_NOTFOUND, "path %s is not a directory", q->path);
+			rc = kerr_set(e, KE_NOTFOUND, NULL, "path %s is not a directory", q->path);
 		else if (git_tree_lookup(&tree, repo, git_tree_entry_id(ent)))
-			fail_git(r);
+			rc = fail_git(e);
 		git_tree_entry_free(ent);
-		if (!tree)
+		if (rc)
 			goto out;
 	} else if (git_commit_tree(&tree, c)) {
-		fail_git(r);
+		rc = fail_git(e);
 		goto out;
 	}
 	entries = tree_entries(repo, tree, q->path);
 	if (!entries) {
-		fail_git(r);
+		rc = fail_git(e);
 		goto out;
 	}
-	rc = respond(r, json_pack("{s:s, s:o, s:s, s:o}", "ref", q->ref, "sha", joid(git_commit_id(c)),
-				  "path", q->path ? q->path : "", "entries", entries));
+	rc = answer(json_pack("{s:s, s:o, s:s, s:o}", "ref", q->ref, "sha", joid(git_commit_id(c)),
+			      "path", q->path ? q->path : "", "entries", entries), out, e);
 out:
 	git_tree_free(tree);
 	git_commit_free(c);
 	return rc;
 }
 
-static int do_blob(git_repository *repo, const struct api_browse_req *q, struct http_req *r)
+/* The blob at q's ref and path (caller frees). */
+static int blob_at(git_repository *repo, const struct api_browse_req *q, git_blob **out, struct kerr *e)
 {
 	git_commit *c;
 	git_tree_entry *ent = NULL;
-	git_blob *blob = NULL;
-	const char *raw = http_req_query(r, "raw");
-	const char *data;
+	int rc;
+
+	*out = NULL;
+	if ((rc = resolve(repo, q->ref, &c, e)))
+		return rc;
+	if ((rc = entry_at(c, q->path, &ent, e)))
+		goto out;
+	if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB)
+		rc = kerr_set(e, KE_NOTFOUND, NULL, "path %s is not a file", q->path);
+	else if (git_blob_lookup(out, repo, git_tree_entry_id(ent)))
+		rc = fail_git(e);
+out:
+	if (rc)
+		*out = NULL;
+	git_tree_entry_free(ent);
+	git_commit_free(c);
+	return rc;
+}
+
+static int blob_binary(const git_blob *blob)
+{
+	return git_blob_is_binary(blob) ||
+	       !util_utf8_valid(git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+}
+
+static int do_blob(git_repository *repo, const struct api_browse_req *q, json_t **out, struct kerr *e)
+{
+	git_blob *blob;
 	size_t size;
-	int binary;
+	int binary, rc;
 	json_t *v;
 
-	if (resolve(repo, q->ref, &c, r))
-		return -1;
-	if (!(ent = entry_at(c, q->path, r)))
-		goto out;
-	if (git_tree_entry_type(ent) != GIT_OBJECT_BLOB) {
-		fail(r, KE_NOTFOUND, "path %s is not a file", q->path);
-		goto out;
-	}
-	if (git_blob_lookup(&blob, repo, git_tree_entry_id(ent))) {
-		blob = NULL;
-		fail_git(r);
-		goto out;
-	}
-	data = git_blob_rawcontent(blob);
+	if ((rc = blob_at(repo, q, &blob, e)))
+		return rc;
 	size = (size_t)git_blob_rawsize(blob);
-	binary = git_blob_is_binary(blob) || !util_utf8_valid(data, size);
-	if (raw && !strcmp(raw, "1")) {
-		http_respond_copy(r, 200, binary ? "application/octet-stream" : "text/plain; charset=utf-8", data, size);
-		goto out;
-	}
+	binary = blob_binary(blob);
 	v = json_pack("{s:s, s:o, s:I, s:b}", "path", q->path, "sha", joid(git_blob_id(blob)), "size",
 		      (json_int_t)size, "binary", binary);
 	if (v && !binary && size <= BROWSE_TEXT_MAX)
-		json_object_set_new(v, "text", jstrn(data, size));
-	respond(r, v);
-out:
+		json_object_set_new(v, "text", jstrn(git_blob_rawcontent(blob), size));
 	git_blob_free(blob);
-	git_tree_entry_free(ent);
-	git_commit_free(c);
+	return answer(v, out, e);
+}
+
+/* Ids [skip, skip + n) of the topological+time order from tip into out
+ * (*got of them) and whether more follow. The memo answers when it can; a
+ * walk fills it in, keeping the first BROWSE_WALK_MAX ids. */
+static int walk_page(git_repository *repo, const git_oid *tip, size_t skip, size_t n, git_oid *out, size_t *got,
+		     int *more, struct kerr *e)
+{
+	const char *key = git_repository_path(repo);
+	long cached = browse_walks_get(key, tip, skip, n, out, more);
+	git_oid *memo = malloc(BROWSE_WALK_MAX * sizeof(*memo)), id;
+	git_revwalk *walk = NULL;
+	size_t i = 0;
+	int ended = 0;
+
+	if (cached >= 0) {
+		free(memo);
+		*got = (size_t)cached;
+		return 0;
+	}
+	if (git_revwalk_new(&walk, repo) || git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) ||
+	    git_revwalk_push(walk, tip)) {
+		free(memo);
+		git_revwalk_free(walk);
+		return fail_git(e);
+	}
+	/* the first next() reads the whole history; the rest only pop a list */
+	for (;;) {
+		/* one past the page tells whether more follow */
+		if (i > skip + n && (i >= BROWSE_WALK_MAX || !memo))
+			break;
+		if (git_revwalk_next(&id, walk)) {
+			ended = 1;
+			break;
+		}
+		if (memo && i < BROWSE_WALK_MAX)
+			memo[i] = id;
+		if (i >= skip && i < skip + n)
+			out[i - skip] = id;
+		i++;
+	}
+	git_revwalk_free(walk);
+	*got = i > skip ? (i < skip + n ? i - skip : n) : 0;
+	*more = !ended || i > skip + n;
+	if (memo)
+		browse_walks_put(key, tip, memo, i < BROWSE_WALK_MAX ? i : BROWSE_WALK_MAX, ended && i <= BROWSE_WALK_MAX);
 	return 0;
 }
 
-/* A positive integer query parameter, def when absent; -1 when malformed or out of 1..max. */
-static long query_int(struct http_req *r, const char *name, long def, long max)
+static int do_commits(git_repository *repo, const struct api_browse_req *q, json_t **out, struct kerr *e)
 {
-	const char *s = http_req_query(r, name);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtol(s, &end, 10);
-	return (*end || v < 1 || v > max) ? -1 : v;
-}
-
-static int do_commits(git_repository *repo, struct http_req *r)
-{
-	const char *ref = http_req_query(r, "ref");
-	long page = query_int(r, "page", 1, PAGE_MAX), per = query_int(r, "per_page", BROWSE_PER_PAGE, BROWSE_PER_PAGE_MAX);
+	const char *ref = q->ref && *q->ref ? q->ref : "HEAD";
+	long page = q->page ? q->page : 1, per = q->per_page ? q->per_page : API_BROWSE_PER_PAGE;
+	git_oid ids[API_BROWSE_PER_PAGE_MAX];
 	git_commit *c;
-	git_revwalk *walk = NULL;
-	git_oid id;
 	json_t *items;
-	long i, skip;
-	int more = 0;
+	size_t i, got = 0;
+	int more = 0, rc;
 
-	if (page < 0 || per < 0)
-		return fail(r, KE_INVALID, "page (1..10000) and per_page (1..100) must be integers in range");
-	if (!ref || !*ref)
-		ref = "HEAD";
-	if (resolve(repo, ref, &c, r))
-		return -1;
-	items = json_array();
-	if (!items || git_revwalk_new(&walk, repo) ||
-	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME) || git_revwalk_push(walk, git_commit_id(c))) {
-		json_decref(items);
-		git_revwalk_free(walk);
-		git_commit_free(c);
-		return fail_git(r);
-	}
+	if (page < 1 || page > API_BROWSE_PAGE_MAX || per < 1 || per > API_BROWSE_PER_PAGE_MAX)
+		return kerr_set(e, KE_INVALID, NULL, "page (1..10000) and per_page (1..100) must be integers in range");
+	if ((rc = resolve(repo, ref, &c, e)))
+		return rc;
+	rc = walk_page(repo, git_commit_id(c), (size_t)(page - 1) * (size_t)per, (size_t)per, ids, &got, &more, e);
 	git_commit_free(c);
-	skip = (page - 1) * per;
-	for (i = 0; i < skip && !git_revwalk_next(&id, walk); i++)
-		;
-	if (i == skip) {
-		for (i = 0; i < per && !git_revwalk_next(&id, walk); i++) {
-			git_commit *k;
+	if (rc)
+		return rc;
+	items = json_array();
+	for (i = 0; items && i < got; i++) {
+		git_commit *k;
 
-			if (git_commit_lookup(&k, repo, &id))
-				break;
-			json_array_append_new(items, commit_full(k));
-			git_commit_free(k);
-		}
-		more = i == per && !git_revwalk_next(&id, walk);
+		if (git_commit_lookup(&k, repo, &ids[i]))
+			break;
+		json_array_append_new(items, commit_full(k));
+		git_commit_free(k);
 	}
-	git_revwalk_free(walk);
-	return respond(r, json_pack("{s:o, s:I, s:I, s:b}", "items", items, "page", (json_int_t)page, "perPage",
-				    (json_int_t)per, "hasMore", more));
+	return answer(json_pack("{s:o, s:I, s:I, s:b}", "items", items, "page", (json_int_t)page, "perPage",
+				(json_int_t)per, "hasMore", more), out, e);
 }
 
 static const char *delta_status(git_delta_t s)
@@ -530,7 +541,7 @@ static const char *delta_status(git_delta_t s)
 	}
 }
 
-static int do_commit(git_repository *repo, const struct api_browse_req *q, struct http_req *r)
+static int do_commit(git_repository *repo, const struct api_browse_req *q, json_t **out, struct kerr *e)
 {
 	git_diff_options dopts = GIT_DIFF_OPTIONS_INIT;
 	git_diff_find_options fopts = GIT_DIFF_FIND_OPTIONS_INIT;
@@ -540,15 +551,15 @@ static int do_commit(git_repository *repo, const struct api_browse_req *q, struc
 	struct buf patch = BUF_INIT(BUF_DEFAULT_MAX);
 	json_t *v = NULL, *files = NULL;
 	size_t i, n;
-	int truncated = 0;
+	int truncated = 0, rc;
 
-	if (resolve(repo, q->ref, &c, r))
-		return -1;
+	if ((rc = resolve(repo, q->ref, &c, e)))
+		return rc;
 	fopts.flags = GIT_DIFF_FIND_RENAMES;
 	if (git_commit_tree(&tree, c) || (git_commit_parentcount(c) > 0 && (git_commit_parent(&parent, c, 0) ||
 									       git_commit_tree(&ptree, parent))) ||
 	    git_diff_tree_to_tree(&diff, repo, ptree, tree, &dopts) || git_diff_find_similar(diff, &fopts)) {
-		fail_git(r);
+		rc = fail_git(e);
 		goto out;
 	}
 	files = json_array();
@@ -560,7 +571,7 @@ static int do_commit(git_repository *repo, const struct api_browse_req *q, struc
 		git_buf text = { 0 };
 
 		if (git_patch_from_diff(&p, diff, i)) {
-			fail_git(r);
+			rc = fail_git(e);
 			goto out;
 		}
 		git_patch_line_stats(NULL, &adds, &dels, p);
@@ -583,11 +594,11 @@ static int do_commit(git_repository *repo, const struct api_browse_req *q, struc
 		files = NULL;
 		json_object_set_new(v, "patch", jstrn(patch.data ? patch.data : "", patch.len));
 		json_object_set_new(v, "truncated", json_boolean(truncated));
-		respond(r, v);
 	} else {
 		json_decref(v);
-		fail(r, KE_NOMEM, "out of memory");
+		v = NULL;
 	}
+	rc = answer(v, out, e);
 out:
 	json_decref(files);
 	buf_free(&patch);
@@ -596,43 +607,79 @@ out:
 	git_tree_free(tree);
 	git_commit_free(parent);
 	git_commit_free(c);
+	return rc;
+}
+
+/* Opens q's bare repository (caller frees). */
+static int open_repo(struct forge *f, const struct api_browse_req *q, git_repository **out, struct kerr *e)
+{
+	char path[PATH_MAX];
+
+	*out = NULL;
+	if (forge_repo_path(f->data_dir, q->org, q->repo, path, sizeof(path)))
+		return kerr_set(e, KE_NOTFOUND, NULL, "repository %s not found", q->repo);
+	if (git_repository_open_ext(out, path, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL)) {
+		*out = NULL;
+		return kerr_set(e, KE_NOTFOUND, NULL, "repository %s: storage not ready", q->repo);
+	}
 	return 0;
 }
 
-int browse_handle(void *arg, struct http_req *r, const struct api_browse_req *q)
+int browse_json(void *forge, const struct api_browse_req *q, json_t **out, struct kerr *e)
 {
-	struct forge *f = arg;
-	char path[PATH_MAX];
-	git_repository *repo = NULL;
+	git_repository *repo;
+	int rc;
 
-	if (forge_repo_path(f->data_dir, q->org, q->repo, path, sizeof(path))) {
-		fail(r, KE_NOTFOUND, "repository %s not found", q->repo);
-		return HTTP_DONE;
-	}
-	if (git_repository_open_ext(&repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH | GIT_REPOSITORY_OPEN_BARE, NULL)) {
-		fail(r, KE_NOTFOUND, "repository %s: storage not ready", q->repo);
-		return HTTP_DONE;
-	}
+	*out = NULL;
+	if ((rc = open_repo(forge, q, &repo, e)))
+		return rc;
 	switch (q->op) {
 	case API_BROWSE_BRANCHES:
-		do_branches(repo, r);
+		rc = do_branches(repo, out, e);
 		break;
 	case API_BROWSE_TAGS:
-		do_tags(repo, r);
+		rc = do_tags(repo, out, e);
 		break;
 	case API_BROWSE_TREE:
-		do_tree(repo, q, r);
+		rc = do_tree(repo, q, out, e);
 		break;
 	case API_BROWSE_BLOB:
-		do_blob(repo, q, r);
+		rc = do_blob(repo, q, out, e);
 		break;
 	case API_BROWSE_COMMITS:
-		do_commits(repo, r);
+		rc = do_commits(repo, q, out, e);
 		break;
 	case API_BROWSE_COMMIT:
-		do_commit(repo, q, r);
+		rc = do_commit(repo, q, out, e);
 		break;
+	default:
+		rc = kerr_set(e, KE_INVALID, NULL, "unknown browse operation");
 	}
 	git_repository_free(repo);
-	return HTTP_DONE;
+	return rc;
+}
+
+int browse_raw(void *forge, const struct api_browse_req *q, struct api_blob *out, struct kerr *e)
+{
+	git_repository *repo;
+	git_blob *blob = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (q->op != API_BROWSE_BLOB)
+		return kerr_set(e, KE_INVALID, NULL, "only blobs have raw bytes");
+	if ((rc = open_repo(forge, q, &repo, e)))
+		return rc;
+	if (!(rc = blob_at(repo, q, &blob, e))) {
+		out->len = (size_t)git_blob_rawsize(blob);
+		out->binary = blob_binary(blob);
+		out->data = malloc(out->len ? out->len : 1);
+		if (out->data)
+			memcpy(out->data, git_blob_rawcontent(blob), out->len);
+		else
+			rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	}
+	git_blob_free(blob);
+	git_repository_free(repo);
+	return rc;
 }

@@ -1,7 +1,8 @@
 /* Read-only repository browsing with libgit2: branches, tags, trees, blobs,
  * the commit log and single commits with their diff, as JSON.
  *
- * The API checks authentication and visibility first (api_browse_fn); this
+ * The API checks authentication and visibility first (api_browse_fn and
+ * api_browse_raw_fn); this
  * module opens the bare repository DATA/git/<org>/<repo>.git (one
  * git_repository per request, never shared between threads) and answers.
  * Responses and errors never contain filesystem paths. */
@@ -12,14 +13,15 @@
 #include "api/api.h"
 
 #define BROWSE_TEXT_MAX (1024 * 1024)   /* blob text and patch text cap */
-#define BROWSE_PER_PAGE 30
-#define BROWSE_PER_PAGE_MAX 100
 
-/* Initialises libgit2 (once per process; pair with browse_shutdown). */
+/* Initialises libgit2 (once per process; pair with browse_shutdown, whose
+ * last call also empties the walk memo of browse_walks.h). */
 int browse_init(void);
 void browse_shutdown(void);
-/* api_browse_fn; arg is the struct forge. */
-int browse_handle(void *forge, struct http_req *r, const struct api_browse_req *q);
+/* api_browse_fn; arg is the struct forge. *out is a new reference. */
+int browse_json(void *forge, const struct api_browse_req *q, json_t **out, struct kerr *e);
+/* api_browse_raw_fn: the blob's bytes (out->data malloc'd, the caller's). */
+int browse_raw(void *forge, const struct api_browse_req *q, struct api_blob *out, struct kerr *e);
 
 /* 1 if path is a repository-relative path whose components are neither
  * empty, "." nor ".." (no leading or trailing '/'). */

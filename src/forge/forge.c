@@ -144,7 +144,7 @@ int forge_create(const struct forge_options *o, struct forge **out, struct kerr 
 		kerr_set(e, KE_INTERNAL, NULL, "cannot start the forge reconciler");
 		goto fail;
 	}
-	api_set_browse(o->api, browse_handle, f);
+	api_set_browse(o->api, browse_json, browse_raw, f);
 	*out = f;
 	return 0;
 fail:
@@ -214,7 +214,7 @@ void forge_destroy(struct forge *f)
 	left = f->jobs;
 	pthread_mutex_unlock(&f->lock);
 	pthread_join(f->thread, NULL);
-	api_set_browse(f->api, NULL, NULL);
+	api_set_browse(f->api, NULL, NULL, NULL);
 	browse_shutdown();
 	if (left) {
 		/* A worker still holds f: leave it rather than free it under the worker. */

@@ -21,6 +21,7 @@
 #define GIT_BODY_MAX ((size_t)2 << 30)   /* pushes up to 2 GiB */
 #define JOB_BUF (64 * 1024)              /* response bytes between git and the client */
 #define CGI_HEADER_MAX (16 * 1024)
+#define PUSH_UPDATES_MAX (16u * 1024u * 1024u) /* post-receive's list: ~10000 refs */
 
 /* ---- paths ---- */
 
@@ -248,6 +249,7 @@ struct job {
 	char **env;
 	char *policy_path;       /* the push rules for the hook (unlinked at the end) or NULL */
 	char *verdict_path;      /* where the hook records a rejection (unlinked at the end) */
+	char *updates_path;      /* where post-receive lists the updated refs (unlinked at the end) */
 	char *actor, *corr;      /* for auditing the hook's rejection */
 	struct git_target t;
 	int in_fd;               /* the spooled body or -1 */
@@ -279,6 +281,10 @@ static void job_unref(struct job *j)
 	if (j->verdict_path) {
 		unlink(j->verdict_path);
 		free(j->verdict_path);
+	}
+	if (j->updates_path) {
+		unlink(j->updates_path);
+		free(j->updates_path);
 	}
 	free(j->actor);
 	free(j->corr);
@@ -443,6 +449,77 @@ static void pump(struct job *j, int fd, pid_t pid)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* A new empty 0600 file for the post-receive hook to append to. */
+static int create_private(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+
+	if (fd < 0)
+		return -1;
+	return close(fd);
+}
+
+/* The post-receive hook's lines "<old> <new> <ref>" as [{ref, before, after}]
+ * (new ref); NULL when the file cannot be read. */
+static json_t *read_updates(const char *path)
+{
+	struct buf text = BUF_INIT(PUSH_UPDATES_MAX);
+	char chunk[8192], *line, *next;
+	json_t *updates = NULL;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return NULL;
+	while ((n = read_full(fd, chunk, sizeof(chunk))) > 0) {
+		if (buf_add(&text, chunk, (size_t)n)) {
+			log_warn("forge: a push updated too many refs to record them all");
+			break;
+		}
+	}
+	close(fd);
+	updates = json_array();
+	for (line = text.data; updates && line && *line; line = next) {
+		char *new_sha, *ref;
+
+		next = strchr(line, '\n');
+		if (!next)
+			break;           /* cut at the cap: not a whole line */
+		*next++ = '\0';
+		new_sha = strchr(line, ' ');
+		ref = new_sha ? strchr(new_sha + 1, ' ') : NULL;
+		if (!ref)
+			continue;
+		*new_sha++ = '\0';
+		*ref++ = '\0';
+		if (json_array_append_new(updates, json_pack("{s:s, s:s, s:s}", "ref", ref, "before", line, "after",
+							     new_sha))) {
+			json_decref(updates);
+			updates = NULL;
+		}
+	}
+	buf_free(&text);
+	return updates;
+}
+
+/* An accepted push: the refs the post-receive hook saw updated become records. */
+static void record_push(struct job *j)
+{
+	struct kerr e = KERR_INIT;
+	json_t *updates;
+
+	if (!j->updates_path)
+		return;
+	updates = read_updates(j->updates_path);
+	if (!updates)
+		log_warn("forge: cannot read the updated refs of a push to %s/%s", j->t.org, j->t.repo);
+	else if (json_array_size(updates) &&
+		 api_record_push(j->f->api, j->t.org, j->t.repo, j->actor, updates, j->corr, &e))
+		log_warn("forge: cannot record a push to %s/%s: %s", j->t.org, j->t.repo, e.message ? e.message : "");
+	json_decref(updates);
+	kerr_clear(&e);
+}
+
 static void job_done(struct forge *f)
 {
 	pthread_mutex_lock(&f->lock);
@@ -477,6 +554,7 @@ static void *job_main(void *arg)
 	/* The push itself was allowed at the HTTP level; the hook may have refused its refs. */
 	if (j->verdict_path && !access(j->verdict_path, F_OK))
 		audit_push_as(f, j->actor, j->corr, j->t.org, j->t.repo, "denied:POLICY");
+	record_push(j);
 	job_unref(j);
 	job_done(f);
 	return NULL;
@@ -491,6 +569,8 @@ fail:
 	}
 	respond_text(j->r, 500, "git http-backend failed\n");
 	http_complete(j->r);
+	/* git may have updated refs before it failed. */
+	record_push(j);
 	job_unref(j);
 	job_done(f);
 	return NULL;
@@ -568,9 +648,15 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 	if (ok && j->policy_path) {
 		if (asprintf(&j->verdict_path, "%s.verdict", j->policy_path) < 0)
 			j->verdict_path = NULL;
+		if (asprintf(&j->updates_path, "%s.updates", j->policy_path) < 0)
+			j->updates_path = NULL;
+		else if (create_private(j->updates_path)) {
+			free(j->updates_path);
+			j->updates_path = NULL;
+		}
 		j->actor = strdup(p->user ? p->user : "anonymous");
 		j->corr = strdup(http_req_correlation_id(r));
-		if (!j->verdict_path || !j->actor || !j->corr)
+		if (!j->verdict_path || !j->updates_path || !j->actor || !j->corr)
 			ok = 0;
 	}
 	j->t = *t;
@@ -590,6 +676,7 @@ static int run_backend(struct forge *f, struct http_req *r, const struct princip
 	    env_add(j->env, &n, "REMOTE_ADDR", http_req_client_addr(r)) ||
 	    env_add(j->env, &n, "KRATE_PUSH_POLICY", j->policy_path) ||
 	    env_add(j->env, &n, "KRATE_PUSH_VERDICT", j->verdict_path) ||
+	    env_add(j->env, &n, "KRATE_PUSH_UPDATES", j->updates_path) ||
 	    env_add(j->env, &n, "KRATE_PUSH_ORG", j->policy_path ? t->org : NULL) ||
 	    env_add(j->env, &n, "KRATE_PUSH_REPO", j->policy_path ? t->repo : NULL) ||
 	    env_add(j->env, &n, "KRATE_PUSH_USER", j->policy_path ? p->user : NULL) ||

@@ -1,5 +1,5 @@
-/* Push rules at receive time: installing the pre-receive hook, the policy
- * file githttp.c hands to it, and the hook command itself. */
+/* Push hooks: installing pre-receive and post-receive, the policy file
+ * githttp.c hands to pre-receive, and the hook commands themselves. */
 #include "forge/hooks.h"
 #include "forge/forge_internal.h"
 #include "core/log.h"
@@ -13,21 +13,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int forge_hook_install(const char *self_exe, const char *repo_path)
+/* Writes hooks/<name> execing `<self_exe> git-hook <name>`. */
+static int install_one(const char *self_exe, const char *dir, const char *name)
 {
-	char dir[PATH_MAX], tmp[PATH_MAX], final[PATH_MAX], *text = NULL;
+	char tmp[PATH_MAX], final[PATH_MAX], *text = NULL;
 	int fd = -1, len, ok;
 
-	/* The path is the server's own, but it goes into a script: keep it unquotable. */
-	if (!self_exe || self_exe[0] != '/' || strpbrk(self_exe, "'\\\n\r"))
+	if (snprintf(tmp, sizeof(tmp), "%s/%s.krate-new", dir, name) >= (int)sizeof(tmp) ||
+	    snprintf(final, sizeof(final), "%s/%s", dir, name) >= (int)sizeof(final))
 		return -1;
-	if (snprintf(dir, sizeof(dir), "%s/hooks", repo_path) >= (int)sizeof(dir) ||
-	    snprintf(tmp, sizeof(tmp), "%s/pre-receive.krate-new", dir) >= (int)sizeof(tmp) ||
-	    snprintf(final, sizeof(final), "%s/pre-receive", dir) >= (int)sizeof(final))
-		return -1;
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -1;
-	len = asprintf(&text, "#!/bin/sh\nexec '%s' git-hook pre-receive\n", self_exe);
+	len = asprintf(&text, "#!/bin/sh\nexec '%s' git-hook %s\n", self_exe, name);
 	if (len < 0)
 		return -1;
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0755);
@@ -41,6 +36,20 @@ int forge_hook_install(const char *self_exe, const char *repo_path)
 		return -1;
 	}
 	return 0;
+}
+
+int forge_hook_install(const char *self_exe, const char *repo_path)
+{
+	char dir[PATH_MAX];
+
+	/* The path is the server's own, but it goes into a script: keep it unquotable. */
+	if (!self_exe || self_exe[0] != '/' || strpbrk(self_exe, "'\\\n\r"))
+		return -1;
+	if (snprintf(dir, sizeof(dir), "%s/hooks", repo_path) >= (int)sizeof(dir))
+		return -1;
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return -1;
+	return install_one(self_exe, dir, "pre-receive") || install_one(self_exe, dir, "post-receive") ? -1 : 0;
 }
 
 /* Appends the objects of kind in ns that apply to repo (spec.repository absent or equal). */
@@ -122,7 +131,7 @@ static int git_ancestor(const char *old_sha, const char *new_sha, void *arg)
 	return st == 0 ? 1 : st == 1 ? 0 : -1;
 }
 
-int forge_hook_main(int argc, char **argv)
+static int pre_receive(void)
 {
 	const char *policy_path = getenv("KRATE_PUSH_POLICY"), *role = getenv("KRATE_PUSH_ROLE");
 	const char *git = getenv("KRATE_PUSH_GIT"), *verdict = getenv("KRATE_PUSH_VERDICT");
@@ -131,10 +140,6 @@ int forge_hook_main(int argc, char **argv)
 	json_t *policy;
 	int rc = 0;
 
-	if (argc < 2 || strcmp(argv[1], "pre-receive")) {
-		fprintf(stderr, "usage: krate git-hook pre-receive\n");
-		return 2;
-	}
 	if (!git || git[0] != '/')
 		git = "/usr/bin/git";
 	policy = policy_path ? json_load_file(policy_path, 0, NULL) : NULL;
@@ -172,4 +177,62 @@ int forge_hook_main(int argc, char **argv)
 			close(fd);
 	}
 	return rc;
+}
+
+/* A ref name as git gives it to hooks, fit for one line of the updates file. */
+static int ref_line_ok(const char *ref)
+{
+	size_t n = strlen(ref), i;
+
+	if (n < 6 || n > 1024 || strncmp(ref, "refs/", 5))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)ref[i] <= 0x20 || ref[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* The refs git updated, appended to the server's updates file. The push has
+ * happened by now, so this never fails it. */
+static int post_receive(void)
+{
+	const char *path = getenv("KRATE_PUSH_UPDATES");
+	int fd = path ? open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW) : -1;
+	char *line = NULL, *out = NULL;
+	size_t cap = 0;
+
+	while (getline(&line, &cap, stdin) > 0) {
+		char *old_sha = line, *new_sha, *ref;
+		int len;
+
+		line[strcspn(line, "\r\n")] = '\0';
+		new_sha = strchr(old_sha, ' ');
+		ref = new_sha ? strchr(new_sha + 1, ' ') : NULL;
+		if (fd < 0 || !ref)
+			continue;
+		*new_sha++ = '\0';
+		*ref++ = '\0';
+		if (!is_hex(old_sha) || !is_hex(new_sha) || !ref_line_ok(ref))
+			continue;
+		/* One write per line: O_APPEND keeps lines whole. */
+		len = asprintf(&out, "%s %s %s\n", old_sha, new_sha, ref);
+		if (len > 0 && write(fd, out, (size_t)len) != len)
+			fprintf(stderr, "krate: this push could not be recorded\n");
+		if (len > 0)
+			free(out);
+	}
+	free(line);
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
+int forge_hook_main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "pre-receive"))
+		return pre_receive();
+	if (argc >= 2 && !strcmp(argv[1], "post-receive"))
+		return post_receive();
+	fprintf(stderr, "usage: krate git-hook pre-receive|post-receive\n");
+	return 2;
 }

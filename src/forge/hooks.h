@@ -12,7 +12,13 @@
  *   KRATE_PUSH_VERDICT a path the hook creates when it refuses, so the server
  *                      audits git.push denied:POLICY
  * The hook reads "<old> <new> <ref>" lines and rejects the whole push (exit 1)
- * with the reason on stderr, which git shows as "remote: ...". */
+ * with the reason on stderr, which git shows as "remote: ...".
+ *
+ * hooks/post-receive execs `krate git-hook post-receive`, which appends the
+ * lines of the refs git did update ("<old> <new> <ref>\n", checked) to
+ *   KRATE_PUSH_UPDATES a 0600 file githttp.c creates per push and reads when
+ *                      git http-backend ends, to record the push (api_record_push)
+ * and never fails the push. */
 #ifndef KRATE_FORGE_HOOKS_H
 #define KRATE_FORGE_HOOKS_H
 
@@ -33,11 +39,11 @@ typedef int (*forge_ancestor_fn)(const char *old_sha, const char *new_sha, void 
 int forge_rules_check(const json_t *policy, const char *old_sha, const char *new_sha, const char *ref,
 		      int admin, forge_ancestor_fn ancestor, void *arg, char *msg, size_t size);
 
-/* Writes hooks/pre-receive into the bare repository at repo_path, execing
- * self_exe (an absolute path without quotes). 0 or -1. */
+/* Writes hooks/pre-receive and hooks/post-receive into the bare repository
+ * at repo_path, execing self_exe (an absolute path without quotes). 0 or -1. */
 int forge_hook_install(const char *self_exe, const char *repo_path);
 
-/* `krate git-hook pre-receive`: argv[0] is "git-hook". Exit status. */
+/* `krate git-hook pre-receive|post-receive`: argv[0] is "git-hook". Exit status. */
 int forge_hook_main(int argc, char **argv);
 
 #endif

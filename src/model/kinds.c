@@ -173,7 +173,7 @@ static const struct kind_def kind_table[] = {
 	     FIELDS(REQ("subscription", FT_STRING), REQ("eventType", FT_STRING),
 		    REQ("signature", FT_STRING), OPT("url", FT_STRING),
 		    OPT("replayOf", FT_STRING)),
-	     NAMES("Delivered", "Failed")),
+	     NAMES("Pending", "Delivered", "Failed")),
 	KIND("RunnerPool", "runnerpools", NAMES("rpool"), SCOPE_ORG, STORAGE_CONFIG, "ci",
 	     ROLE_ADMIN,
 	     FIELDS(REQ("warmReplicas", FT_INT), REQ("maxReplicas", FT_INT),

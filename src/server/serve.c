@@ -2,6 +2,7 @@
 #include "api/api.h"
 #include "api/api_internal.h"
 #include "forge/forge.h"
+#include "webhook/webhook.h"
 #include "web/web.h"
 #include "core/buf.h"
 #include "core/log.h"
@@ -33,6 +34,8 @@ struct serve_opts {
 	int64_t retention;
 	size_t max_watches;
 	const char *git;
+	int webhook_attempts;
+	int64_t webhook_backoff_ms;
 };
 
 void serve_usage(void)
@@ -40,8 +43,9 @@ void serve_usage(void)
 	printf("usage: krate serve [--listen HOST:PORT] [--data DIR] [--demo] [--threads N]\n"
 	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
 	       "                   [--event-retention N] [--max-watches N] [--git PATH]\n"
+	       "                   [--webhook-attempts N] [--webhook-backoff-ms MS]\n"
 	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n"
-	       "            --git /usr/bin/git\n");
+	       "            --git /usr/bin/git --webhook-attempts 8 --webhook-backoff-ms 1000\n");
 }
 
 /* Console pages and API routes share one listener. */
@@ -49,15 +53,17 @@ struct app {
 	struct api *api;
 	struct web *web;
 	struct forge *forge;
+	struct webhook *webhook;
 };
 
-/* The store has one event hook: the watch hub first, then the forge. */
+/* The store has one event hook: the watch hub first, then the forge and the webhook worker. */
 static void app_on_event(const struct store_event *ev, void *arg)
 {
 	struct app *app = arg;
 
 	hub_publish(ev, app->api->hub);
 	forge_on_event(ev, app->forge);
+	webhook_on_event(ev, app->webhook);
 }
 
 static int app_upload_sink(struct http_req *r, void *arg, struct http_sink *out)
@@ -160,6 +166,14 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 			if (parse_long(val, 1, 1000000, &v))
 				goto bad;
 			o->max_watches = (size_t)v;
+		} else if (!strcmp(a, "--webhook-attempts")) {
+			if (parse_long(val, 1, 100, &v))
+				goto bad;
+			o->webhook_attempts = (int)v;
+		} else if (!strcmp(a, "--webhook-backoff-ms")) {
+			if (parse_long(val, 1, 24L * 3600 * 1000, &v))
+				goto bad;
+			o->webhook_backoff_ms = v;
 		} else if (!strcmp(a, "--event-retention")) {
 			if (parse_long(val, 100, 100000000, &v))
 				goto bad;
@@ -284,6 +298,7 @@ int serve_main(int argc, char **argv)
 	struct api *api = NULL;
 	struct web *web = NULL;
 	struct forge *forge = NULL;
+	struct webhook *webhook = NULL;
 	struct app app = { 0 };
 	struct http_server *http = NULL;
 	struct kerr e = KERR_INIT;
@@ -332,11 +347,22 @@ int serve_main(int argc, char **argv)
 			goto out;
 	}
 	{
+		struct webhook_options wo = { store, o.data, o.webhook_attempts, o.webhook_backoff_ms, 0 };
+
+		if (webhook_create(&wo, &webhook, &e)) {
+			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start webhooks");
+			goto out;
+		}
+	}
+	{
 		/* The in-memory ring never reaches further back than the event log,
 		 * so a version the log has pruned is too old everywhere. */
 		struct api_options ao = { store, o.heartbeat, o.max_watches, o.body_max,
 					  o.retention > 0 && o.retention < 4096 ? (size_t)o.retention : 4096,
 					  o.git };
+
+		ao.data_dir = o.data;
+		ao.webhook = webhook;
 
 		if (api_create(&ao, &api, &e)) {
 			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the API");
@@ -362,7 +388,17 @@ int serve_main(int argc, char **argv)
 	app.api = api;
 	app.web = web;
 	app.forge = forge;
+	app.webhook = webhook;
 	store_set_event_hook(store, app_on_event, &app);
+	if (webhook_start(webhook, &e)) {
+		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start webhooks");
+		goto out;
+	}
+	/* After the forge (which creates the bare repositories) and the event hook. */
+	if (o.demo && api_demo_forge(api, &e)) {
+		log_warn("demo repositories left empty: %s", e.message ? e.message : "unknown error");
+		kerr_clear(&e);
+	}
 	ho.handler = app_handle;
 	ho.upload_sink = app_upload_sink;
 	ho.observe = api_observe;
@@ -393,6 +429,8 @@ out:
 		forge_destroy(forge);
 	}
 	web_destroy(web);
+	/* After the forge: its last git requests may still record pushes and their events. */
+	webhook_destroy(webhook);
 	api_destroy(api);
 	store_close(store);
 	kerr_clear(&e);

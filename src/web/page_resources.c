@@ -318,7 +318,13 @@ int page_list(struct page *pg, const char *kind)
 	html_url(&h, kd->kind);
 	html_raw(&h, "\">New ");
 	html_text(&h, kd->kind);
-	html_raw(&h, "</a></div></div>\n");
+	html_raw(&h, "</a>");
+	if (!strcmp(kd->kind, "Repository")) {
+		html_raw(&h, "<a id=\"browse-repos\" class=\"button\" href=\"/orgs/");
+		html_url(&h, pg->org);
+		html_raw(&h, "/repos\">Browse code</a>");
+	}
+	html_raw(&h, "</div></div>\n");
 	if (deleted && *deleted) {
 		html_raw(&h, "<p class=\"flash success\" role=\"status\">Deleted ");
 		html_text(&h, kd->plural);
@@ -603,7 +609,17 @@ int page_detail(struct page *pg, const char *kind, const char *name)
 	html_text(&h, name);
 	html_raw(&h, " ");
 	render_phase(&h, obj_str(obj, "status", "phase"));
-	html_raw(&h, "</h1><div class=\"actions\"><a id=\"edit\" class=\"button\" href=\"");
+	html_raw(&h, "</h1><div class=\"actions\">");
+	if (!strcmp(kd->kind, "WebhookDelivery"))
+		render_redeliver_button(pg, &h, href.data);
+	if (!strcmp(kd->kind, "Repository")) {
+		html_raw(&h, "<a id=\"browse-code\" class=\"button primary\" href=\"/orgs/");
+		html_url(&h, pg->org);
+		html_raw(&h, "/repos/");
+		html_url(&h, name);
+		html_raw(&h, "\">Browse code</a>");
+	}
+	html_raw(&h, "<a id=\"edit\" class=\"button\" href=\"");
 	html_raw(&h, href.data ? href.data : "#");
 	html_raw(&h, "/edit\">Edit</a><a id=\"delete\" class=\"button danger\" href=\"");
 	html_raw(&h, href.data ? href.data : "#");

@@ -131,7 +131,13 @@ static int section_lists(struct page *pg, const struct section *s)
 			html_url(&h, pg->org);
 			html_raw(&h, "/new?kind=");
 			html_url(&h, kd[i]->kind);
-			html_raw(&h, "\">New</a></div>\n");
+			html_raw(&h, "\">New</a>");
+			if (!strcmp(kd[i]->kind, "Repository")) {
+				html_raw(&h, "<a class=\"button small\" id=\"browse-repos\" href=\"/orgs/");
+				html_url(&h, pg->org);
+				html_raw(&h, "/repos\">Browse code</a>");
+			}
+			html_raw(&h, "</div>\n");
 			render_list_block(pg, &h, kd[i], NULL, res[i].items, res[i].lens, res[i].n, res[i].rv, 0);
 			if (c > (json_int_t)res[i].n) {
 				html_raw(&h, "<p class=\"more\"><a href=\"/orgs/");

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#define PATH_SEGMENTS 8
+/* Repository pages take paths of any depth (tree/{ref}/{path...}). */
+#define PATH_SEGMENTS 64
 #define PATH_MAX_LEN 4096
 
 int web_create(struct api *api, struct web **out, struct kerr *e)
@@ -227,6 +228,14 @@ static int route_org(struct page *pg, const char **seg, int n, enum method m)
 
 	if (n == 2)
 		return m == M_GET ? page_org_home(pg) : method_not_allowed(pg->r, "GET, HEAD");
+	if (!strcmp(what, "repos") && n >= 5 && (!strcmp(seg[4], "pulls") || !strcmp(seg[4], "issues"))) {
+		if (m == M_OTHER)
+			return method_not_allowed(pg->r, "GET, HEAD, POST");
+		return seg[4][0] == 'p' ? page_pulls_route(pg, seg, n, m == M_POST)
+					: page_issues_route(pg, seg, n, m == M_POST);
+	}
+	if (!strcmp(what, "repos"))
+		return m == M_GET ? page_repo_route(pg, seg, n) : method_not_allowed(pg->r, "GET, HEAD");
 	/* object names are DNS labels (admission), so anything else cannot exist;
 	 * checking here also bounds every name the pages format */
 	if (n >= 5 && !util_dns_label(seg[4]))
@@ -238,6 +247,8 @@ static int route_org(struct page *pg, const char **seg, int n, enum method m)
 			return seg[5][0] == 'e' ? page_edit(pg, seg[3], seg[4], m == M_POST)
 						: page_delete(pg, seg[3], seg[4], m == M_POST);
 		}
+		if (n == 6 && !strcmp(seg[5], "redeliver"))
+			return m == M_POST ? page_redeliver(pg, seg[3], seg[4]) : method_not_allowed(pg->r, "POST");
 		if (n > 5)
 			return KE_NOTFOUND;
 		if (m != M_GET)

@@ -169,10 +169,36 @@ int page_list(struct page *pg, const char *kind);
 int page_detail(struct page *pg, const char *kind, const char *name);
 int page_edit(struct page *pg, const char *kind, const char *name, int post);
 int page_delete(struct page *pg, const char *kind, const char *name, int post);
+/* page_webhooks.c: POST .../webhookdeliveries/{name}/redeliver, then to the new delivery. */
+int page_redeliver(struct page *pg, const char *kind, const char *name);
+/* The Redeliver form for a delivery's detail page (href: the delivery's page). */
+void render_redeliver_button(struct page *pg, struct html *h, const char *href);
 int page_new(struct page *pg, int post);
 int page_search(struct page *pg);
 /* KE_NOTFOUND if section is not a navigation section. */
 int page_section(struct page *pg, const char *section);
+
+/* /orgs/{org}/repos[/{repo}[/...]] (GET): seg and n as the router split the
+ * path, seg[2] being "repos" (page_repo.c). */
+int page_repo_route(struct page *pg, const char *const *seg, int n);
+/* /orgs/{org}/repos/{repo}/pulls[/...] and .../issues[/...]: GET pages and
+ * POST forms (post 1); seg and n as for page_repo_route (page_pulls.c,
+ * page_issues.c). */
+int page_pulls_route(struct page *pg, const char *const *seg, int n, int post);
+int page_issues_route(struct page *pg, const char *const *seg, int n, int post);
+
+/* ---- diff_html.c ---- */
+/* Renders a unified diff (git's patch text, as GET .../commits/{sha} gives it
+ * in "patch") as HTML into out. Per file, in patch order from 0: a
+ * div.diff-file#diff-<i> with a header (path, old path for renames, status,
+ * +/- counts) and a table.diff whose rows are tr.diff-hunk (the "@@" line),
+ * tr.diff-add, tr.diff-del, tr.diff-ctx and tr.diff-meta ("\ No newline...").
+ * Every row after the file's first hunk header has id "diff-<i>-L<n>" and a
+ * link to it, n counting from 1 as GitHub's review "position" does (later
+ * hunk headers take a number too). Old and new line numbers are shown. All
+ * text is escaped; bytes that are not UTF-8 become U+FFFD. 0, or KE_NOMEM /
+ * KE_TOOBIG from out. */
+int web_render_diff(struct buf *out, const char *patch, size_t len);
 
 /* Verifies the csrf field of a posted form against the session: 0 when it
  * matches; otherwise answers the 403 page and returns 1. */

@@ -9,7 +9,15 @@
  * `X-Krate-Delivery`), records status code, a response snippet and the
  * attempt count, and retries failures with exponential backoff until the
  * attempt limit, after which the delivery is Failed. Pending deliveries are
- * found again after a restart.
+ * found again after a restart. Delivery is at least once: an outcome that
+ * cannot be recorded leaves the delivery Pending, to be sent again.
+ *
+ * The signature is made when the delivery is created, over the body the
+ * worker will send (spec.payload as compact JSON with sorted keys), and kept
+ * in spec.signature ("unsigned" when the subscription has no secret: then no
+ * signature header is sent). The worker never opens a secret. Deliveries
+ * carry the label krate.a5c.ai/state (pending|delivered|failed) so the worker
+ * finds Pending ones with a selector.
  *
  * Subscription secrets are sealed (core/seal.h) into spec.signing.sealedSecret
  * when a WebhookSubscription is written and opened only to sign.
@@ -35,7 +43,8 @@ struct webhook_options {
 };
 
 int webhook_create(const struct webhook_options *o, struct webhook **out, struct kerr *e);
-/* Starts the delivery worker, which first picks up every Pending delivery. */
+/* Starts the delivery worker, which first tries every Pending delivery at
+ * once (whatever its nextAttemptAt), then those that fall due. */
 int webhook_start(struct webhook *w, struct kerr *e);
 /* store_event_fn: wakes the worker when a Pending delivery is written. */
 void webhook_on_event(const struct store_event *ev, void *w);
@@ -44,8 +53,9 @@ void webhook_destroy(struct webhook *w);
 
 /* The WebhookDelivery objects to create for event (see docs/forge.md) in
  * org: a JSON array (new ref, possibly empty) with one Pending delivery per
- * WebhookSubscription of the org that lists event or "*". payload (borrowed)
- * is sent as {"event", "org", "deliveredAt"..., plus payload's members}. */
+ * WebhookSubscription of the org that lists event or "*". payload (borrowed,
+ * an object or NULL) is sent with "event", "org" and "createdAt" (RFC 3339)
+ * added. The objects are complete but not yet admitted. */
 int webhook_deliveries(struct webhook *w, const char *org, const char *event, json_t *payload, json_t **out,
 		       struct kerr *e);
 /* A new Pending delivery that repeats the stored delivery `original`
@@ -54,7 +64,8 @@ int webhook_deliveries(struct webhook *w, const char *org, const char *event, js
 int webhook_redelivery(struct webhook *w, json_t *original, json_t **out, struct kerr *e);
 /* Replaces spec.secret (a string) of a WebhookSubscription object (borrowed,
  * modified in place) by spec.signing {algorithm: "hmac-sha256", sealedSecret}.
- * Objects without spec.secret are left alone; KE_INVALID if it is not a string. */
+ * Objects without spec.secret are left alone; KE_UNPROCESSABLE (a reason on
+ * spec.secret) unless it is a string of 1 to 1024 bytes. */
 int webhook_seal_subscription(struct webhook *w, json_t *obj, struct kerr *e);
 
 #endif

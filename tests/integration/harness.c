@@ -307,8 +307,10 @@ void http_resp_free(struct http_resp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int harness_cli(const struct krate_server *s, const char *token, const char *args, const char *stdin_text,
-		char **out)
+/* Runs the krate binary with argv (argv[0] is replaced by the binary, the
+ * array ends with NULL). */
+static int run_cli(const struct krate_server *s, const char *token, char **argv, const char *stdin_text,
+		   char **out)
 {
 	int in_pipe[2], out_pipe[2], status;
 	struct grow g = { 0 };
@@ -323,9 +325,6 @@ int harness_cli(const struct krate_server *s, const char *token, const char *arg
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
-		char *argv[64], *copy = strdup(args), *save = NULL, *tok;
-		int argc = 0;
-
 		dup2(in_pipe[0], 0);
 		dup2(out_pipe[1], 1);
 		dup2(out_pipe[1], 2);
@@ -337,10 +336,7 @@ int harness_cli(const struct krate_server *s, const char *token, const char *arg
 		else
 			unsetenv("KRATE_TOKEN");
 		setenv("KRATE_CONFIG", "/nonexistent/krate-test-config", 1);
-		argv[argc++] = (char *)harness_bin();
-		for (tok = strtok_r(copy, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save))
-			argv[argc++] = tok;
-		argv[argc] = NULL;
+		argv[0] = (char *)harness_bin();
 		execv(argv[0], argv);
 		_exit(127);
 	}
@@ -364,6 +360,36 @@ int harness_cli(const struct krate_server *s, const char *token, const char *arg
 	waitpid(pid, &status, 0);
 	*out = g.p ? g.p : strdup("");
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int harness_cli(const struct krate_server *s, const char *token, const char *args, const char *stdin_text,
+		char **out)
+{
+	char *argv[64], *copy = strdup(args), *save = NULL, *tok;
+	int argc = 1, rc;
+
+	*out = NULL;
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, " ", &save); tok && argc < 63; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	argv[argc] = NULL;
+	rc = run_cli(s, token, argv, stdin_text, out);
+	free(copy);
+	return rc;
+}
+
+int harness_cli_argv(const struct krate_server *s, const char *token, const char *const *args,
+		     const char *stdin_text, char **out)
+{
+	char *argv[64];
+	int argc = 1;
+
+	*out = NULL;
+	for (; args && *args && argc < 63; args++)
+		argv[argc++] = (char *)*args;
+	argv[argc] = NULL;
+	return run_cli(s, token, argv, stdin_text, out);
 }
 
 char *harness_token(const struct krate_server *s, const char *user, const char *org, const char *role)

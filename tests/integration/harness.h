@@ -55,6 +55,10 @@ void http_resp_free(struct http_resp *r);
  * *out gets stdout+stderr (malloc'd); returns the exit code, or -1. */
 int harness_cli(const struct krate_server *s, const char *token, const char *args,
 		const char *stdin_text, char **out);
+/* The same with the arguments as a NULL-terminated array, passed as they are
+ * (so they may hold spaces); at most 62 are used. */
+int harness_cli_argv(const struct krate_server *s, const char *token, const char *const *args,
+		     const char *stdin_text, char **out);
 
 /* Creates a token through POST /api/tokens with the admin token; returns malloc'd secret. */
 char *harness_token(const struct krate_server *s, const char *user, const char *org, const char *role);

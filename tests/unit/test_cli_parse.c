@@ -728,6 +728,36 @@ static void test_client_request(void **state)
 	kerr_clear(&e);
 }
 
+/* Warning headers (the server's policy notices) are kept, one per line. */
+static void test_client_warnings(void **state)
+{
+	static const char reply[] =
+		"HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+		"Warning: 299 krate \"PullRequest spec.title must be descriptive\"\r\n"
+		"warning: 299 - \"second\"\r\nConnection: close\r\n\r\n{}";
+	struct cli_client c;
+	struct cli_resp r;
+	struct kerr e = KERR_INIT;
+	char server[64], *head;
+	int port, hfd, status;
+	pid_t pid;
+
+	(void)state;
+	pid = canned_server(reply, 32, &port, &hfd);
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", port);
+	c.server = server;
+	c.token = "t";
+	cli_resp_init(&r);
+	assert_int_equal(client_request(&c, "POST", "/api/x", "application/json", "{}", 2, &r, &e), 0);
+	assert_int_equal(r.status, 201);
+	assert_string_equal(r.warnings.data, "299 krate \"PullRequest spec.title must be descriptive\"\n"
+					     "299 - \"second\"\n");
+	head = read_all_fd(hfd);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	free(head);
+	cli_resp_free(&r);
+}
+
 static void test_client_unreachable(void **state)
 {
 	struct sockaddr_in sa;
@@ -816,6 +846,7 @@ int main(void)
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_cli_dispatch_usage),
 		cmocka_unit_test(test_client_request),
+		cmocka_unit_test(test_client_warnings),
 		cmocka_unit_test(test_client_unreachable),
 		cmocka_unit_test(test_client_stream),
 	};

@@ -1,6 +1,6 @@
 /* Krate console: live lists from the watch stream, confirmations for forms
- * with data-confirm, and the org switcher submitting on change. Pages work
- * without this file; it only keeps them current. */
+ * with data-confirm, the org switcher submitting on change, and copy buttons
+ * for clone URLs. Pages work without this file; it only keeps them current. */
 (function () {
   'use strict';
 
@@ -12,6 +12,17 @@
       e.preventDefault();
     }
   }, true);
+
+  /* Copy buttons (button[data-copy=ID]) copy the value of input#ID. */
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('button[data-copy]');
+    var input = b && document.getElementById(b.dataset.copy);
+    if (!input) return;
+    input.select();
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(input.value).then(function () { b.textContent = 'Copied'; }, function () {});
+    }
+  });
 
   var orgSelect = document.getElementById('org-select');
   if (orgSelect) {

@@ -1,0 +1,421 @@
+/* Shared by `krate pr` and `krate issue`: subcommand dispatch, the repository
+ * a command works on, record numbers, user text for request bodies, and the
+ * text layout of a record's view. */
+#include "cli/cli_internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Body files are sent whole; the server refuses bodies over 1 MiB anyway. */
+#define BODY_FILE_MAX (1u << 20)
+/* Width of "label:" plus padding in a record's view. */
+#define FIELD_WIDTH 12
+/* Record numbers beyond this are not numbers a repository will reach. */
+#define NUMBER_MAX 1000000000000000LL
+
+int cli_parse_number(const char *s, long long *out)
+{
+	long long n = 0;
+
+	if (!s || !*s)
+		return KE_INVALID;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return KE_INVALID;
+		n = n * 10 + (*s - '0');
+		if (n > NUMBER_MAX)
+			return KE_INVALID;
+	}
+	if (n < 1)
+		return KE_INVALID;
+	*out = n;
+	return 0;
+}
+
+int cli_repo_path(const char *repo, const char *org, const char *cfg_org, struct buf *out, struct kerr *e)
+{
+	const char *slash = repo ? strchr(repo, '/') : NULL, *name = repo;
+	char *own_org = NULL;
+	int rc;
+
+	if (!repo || !*repo)
+		return kerr_set(e, KE_INVALID, NULL, "give the repository with -r REPO (or -r ORG/REPO)");
+	if (slash) {
+		own_org = strndup(repo, (size_t)(slash - repo));
+		if (!own_org)
+			return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+		name = slash + 1;
+		if (!*own_org || !*name || strchr(name, '/')) {
+			rc = kerr_set(e, KE_INVALID, NULL, "-r takes REPO or ORG/REPO, got \"%s\"", repo);
+			goto out;
+		}
+		if (org && strcmp(org, own_org)) {
+			rc = kerr_set(e, KE_INVALID, NULL, "-n %s and -r %s name different orgs", org, repo);
+			goto out;
+		}
+		org = own_org;
+	}
+	if (!org)
+		org = cfg_org;
+	if (!org || !*org) {
+		rc = kerr_set(e, KE_INVALID, NULL,
+			      "give the org with -n ORG or -r ORG/REPO (or save one with `krate login --org`)");
+		goto out;
+	}
+	buf_reset(out);
+	rc = buf_addstr(out, "/api/orgs") || cli_path_add(out, org) || buf_addstr(out, "/repositories") ||
+	     cli_path_add(out, name);
+	if (rc)
+		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+out:
+	free(own_org);
+	return rc;
+}
+
+int cli_rec_path(const struct cli_rec *rec, const char *coll, const char *tail, struct buf *out)
+{
+	buf_reset(out);
+	if (buf_add(out, rec->base.data, rec->base.len) || buf_addch(out, '/') || buf_addstr(out, coll))
+		return KE_NOMEM;
+	if (rec->number > 0 && buf_printf(out, "/%lld", rec->number))
+		return KE_NOMEM;
+	if (tail && buf_addstr(out, tail))
+		return KE_NOMEM;
+	return 0;
+}
+
+int cli_line_comment(const char *s, json_t **out, struct kerr *e)
+{
+	const char *p, *d = NULL;
+	long long line = 0;
+	json_t *c;
+
+	*out = NULL;
+	/* The first ":<digits>:" separates the path from the line and the text. */
+	for (p = strchr(s, ':'); p; p = strchr(p + 1, ':')) {
+		for (d = p + 1; *d >= '0' && *d <= '9'; d++)
+			;
+		if (d > p + 1 && *d == ':')
+			break;
+	}
+	if (!p || p == s || !d[1])
+		return kerr_set(e, KE_INVALID, NULL, "--line-comment takes PATH:LINE:TEXT, got \"%s\"", s);
+	for (const char *q = p + 1; q < d; q++) {
+		line = line * 10 + (*q - '0');
+		if (line > 0x7fffffff)
+			break;
+	}
+	if (line < 1 || line > 0x7fffffff)
+		return kerr_set(e, KE_INVALID, NULL, "--line-comment: the line of \"%s\" must be a number >= 1", s);
+	c = json_object();
+	if (!c)
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	if (json_object_set_new(c, "path", json_stringn(s, (size_t)(p - s))) ||
+	    json_object_set_new(c, "line", json_integer(line)) || cli_set_text(c, "body", d + 1)) {
+		json_decref(c);
+		return kerr_set(e, KE_INVALID, NULL, "--line-comment must be UTF-8 text");
+	}
+	*out = c;
+	return 0;
+}
+
+int cli_set_text(json_t *obj, const char *key, const char *v)
+{
+	return json_object_set_new(obj, key, json_string(v)) ? KE_INVALID : 0;
+}
+
+static int read_body_file(const char *name, struct buf *out)
+{
+	FILE *f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
+	char chunk[65536];
+	size_t n;
+	int rc = 0;
+
+	if (!f) {
+		fprintf(stderr, "error: cannot open %s: %s\n", name, strerror(errno));
+		return 1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (buf_add(out, chunk, n)) {
+			fprintf(stderr, "error: %s is larger than %u KiB\n", name, BODY_FILE_MAX >> 10);
+			rc = 1;
+			goto out;
+		}
+	}
+	if (ferror(f)) {
+		fprintf(stderr, "error: cannot read %s\n", name);
+		rc = 1;
+	}
+out:
+	if (f != stdin)
+		fclose(f);
+	return rc;
+}
+
+int cli_set_body(const struct cli_rec *rec, const struct cli_args *a, json_t *obj)
+{
+	struct buf text = BUF_INIT(BODY_FILE_MAX);
+	int rc = 0;
+
+	if (a->body) {
+		if (cli_set_text(obj, "body", a->body))
+			rc = cli_sub_usage_error(rec, "--body must be UTF-8 text");
+	} else if (a->body_file) {
+		rc = read_body_file(a->body_file, &text);
+		if (!rc && json_object_set_new(obj, "body", json_stringn(text.data ? text.data : "", text.len))) {
+			fprintf(stderr, "error: %s is not UTF-8 text\n", a->body_file);
+			rc = 1;
+		}
+	}
+	buf_free(&text);
+	return rc;
+}
+
+const char *cli_short_ref(const char *ref)
+{
+	return ref && !strncmp(ref, "refs/heads/", 11) ? ref + 11 : ref;
+}
+
+int cli_add_field(struct buf *out, const char *label, const char *value)
+{
+	char *v = cli_clean_text(value);
+	int rc;
+
+	if (!v)
+		return KE_NOMEM;
+	rc = buf_printf(out, "%-*s%s\n", FIELD_WIDTH, label, v);
+	free(v);
+	return rc;
+}
+
+int cli_add_block(struct buf *out, const char *indent, const char *text)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	int rc = 0, bol = 1;
+
+	for (; p && *p && !rc; p++) {
+		if (bol)
+			rc = buf_addstr(out, indent);
+		bol = *p == '\n';
+		if (!rc)
+			rc = buf_addch(out, (*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f ? '?' : (char)*p);
+	}
+	if (!rc && p && p != (const unsigned char *)text && !bol)
+		rc = buf_addch(out, '\n');
+	return rc;
+}
+
+char *cli_join_strings(const json_t *arr)
+{
+	struct buf b = BUF_INIT(0);
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(arr, i, v) {
+		if (!json_is_string(v))
+			continue;
+		if ((b.len && buf_addstr(&b, ", ")) || buf_addstr(&b, json_string_value(v))) {
+			buf_free(&b);
+			return NULL;
+		}
+	}
+	if (!b.len) {
+		buf_free(&b);
+		return strdup("-");
+	}
+	return buf_detach(&b, NULL);
+}
+
+int cli_print_buf(const struct buf *out)
+{
+	if (out->len && fwrite(out->data, 1, out->len, stdout) != out->len) {
+		fprintf(stderr, "error: cannot write output\n");
+		return 1;
+	}
+	if (fflush(stdout)) {
+		fprintf(stderr, "error: cannot write output\n");
+		return 1;
+	}
+	return 0;
+}
+
+int cli_say(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	if (n < 0 || putchar('\n') == EOF || fflush(stdout)) {
+		fprintf(stderr, "error: cannot write output\n");
+		return 1;
+	}
+	return 0;
+}
+
+int cli_oom(void)
+{
+	fprintf(stderr, "error: out of memory\n");
+	return 1;
+}
+
+const char *cli_str_at(const json_t *obj, const char *part, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(obj, part), key));
+}
+
+int cli_print_opened(const char *what, const json_t *obj)
+{
+	char *title = cli_clean_text(cli_str_at(obj, "spec", "title"));
+	int rc;
+
+	if (!title)
+		return cli_oom();
+	rc = cli_say("%s #%lld opened: %s", what,
+		     (long long)json_integer_value(json_object_get(json_object_get(obj, "spec"), "number")), title);
+	free(title);
+	return rc;
+}
+
+int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what)
+{
+	struct buf path = BUF_INIT(0);
+	json_t *body = json_object(), *resp = NULL;
+	int rc;
+
+	if (!body)
+		return cli_oom();
+	if (!ctx->args.body && !ctx->args.body_file) {
+		rc = cli_sub_usage_error(rec, "give the comment with --body B or --body-file F");
+		goto out;
+	}
+	rc = cli_set_body(rec, &ctx->args, body);
+	if (rc)
+		goto out;
+	rc = 1;
+	if (cli_rec_path(rec, coll, "/comments", &path)) {
+		cli_oom();
+		goto out;
+	}
+	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
+		goto out;
+	rc = cli_say("commented on %s #%lld", what, rec->number);
+out:
+	json_decref(resp);
+	json_decref(body);
+	buf_free(&path);
+	return rc;
+}
+
+int cli_rec_set_state(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what,
+		      const char *state)
+{
+	struct buf path = BUF_INIT(0);
+	json_t *body = json_pack("{s:s}", "state", state), *resp = NULL;
+	int rc = 1;
+
+	if (!body || cli_rec_path(rec, coll, NULL, &path)) {
+		cli_oom();
+		goto out;
+	}
+	if (cli_call_json(ctx, "PATCH", path.data, body, &resp, NULL))
+		goto out;
+	rc = cli_say("%s #%lld %s", what, rec->number, strcmp(state, "open") ? "closed" : "reopened");
+out:
+	json_decref(resp);
+	json_decref(body);
+	buf_free(&path);
+	return rc;
+}
+
+/* ---- dispatch ---- */
+
+int cli_sub_usage_error(const struct cli_rec *rec, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "error: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: %s\n", rec->sub->usage);
+	return 2;
+}
+
+/* Checks what every subcommand checks the same way. */
+static int check_common(struct cli_ctx *ctx, struct cli_rec *rec)
+{
+	const struct cli_args *a = &ctx->args;
+	const struct cli_sub *sub = rec->sub;
+	struct kerr e = KERR_INIT;
+	int rc = 0;
+
+	if (a->npos != (sub->number ? 2u : 1u)) {
+		if (sub->number && a->npos < 2)
+			rc = cli_sub_usage_error(rec, "give the number: %s %s N", ctx->argv[0], sub->name);
+		else
+			rc = cli_sub_usage_error(rec, "unexpected argument %s", a->pos[sub->number ? 2 : 1]);
+		goto out;
+	}
+	if (sub->number && cli_parse_number(a->pos[1], &rec->number)) {
+		rc = cli_sub_usage_error(rec, "N must be a number >= 1, got \"%s\"", a->pos[1]);
+		goto out;
+	}
+	if ((sub->opts & OPT_OUTPUT) && !cli_output_ok(a->output, 0)) {
+		rc = cli_sub_usage_error(rec, "-o must be table or json");
+		goto out;
+	}
+	if (a->body && a->body_file) {
+		rc = cli_sub_usage_error(rec, "give --body or --body-file, not both");
+		goto out;
+	}
+	if (cli_repo_path(a->repo, a->org, ctx->cfg.org, &rec->base, &e)) {
+		if (e.kcode == KE_NOMEM) {
+			rc = cli_oom();
+		} else {
+			rc = cli_sub_usage_error(rec, "%s", e.message);
+		}
+	}
+out:
+	kerr_clear(&e);
+	return rc;
+}
+
+int cli_run_sub(struct cli_ctx *ctx, const struct cli_sub *subs, size_t nsubs)
+{
+	struct cli_rec rec = { NULL, BUF_INIT(0), 0 };
+	struct cli_args sa;
+	struct kerr e = KERR_INIT;
+	size_t i;
+	int rc;
+
+	if (ctx->args.npos == 0)
+		return cli_usage_error(ctx, "give a %s command", ctx->argv[0]);
+	for (i = 0; i < nsubs && strcmp(subs[i].name, ctx->args.pos[0]); i++)
+		;
+	if (i == nsubs)
+		return cli_usage_error(ctx, "unknown %s command %s", ctx->argv[0], ctx->args.pos[0]);
+	rec.sub = &subs[i];
+	/* Again with this subcommand's options only, so one it ignores is refused. */
+	if (cli_args_parse(ctx->argc, ctx->argv, rec.sub->opts | OPT_ORG | OPT_REPO, &sa, &e)) {
+		if (e.kcode == KE_NOMEM) {
+			rc = cli_oom();
+		} else {
+			rc = cli_sub_usage_error(&rec, "%s", e.message ? e.message : "bad arguments");
+		}
+		goto out;
+	}
+	cli_args_free(&ctx->args);
+	ctx->args = sa;
+	rc = check_common(ctx, &rec);
+	if (!rc)
+		rc = rec.sub->run(ctx, &rec);
+out:
+	buf_free(&rec.base);
+	kerr_clear(&e);
+	return rc;
+}
