@@ -6,17 +6,23 @@
 
 #include <md4c.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define SPAN_STACK 32
 #define URL_MAX (64u * 1024u)
+/* md4c 0.4.8 can read a byte past the end of its input (an unclosed link
+ * destination ending in an entity-like run does it): it parses a copy with
+ * this many zero bytes after the text. */
+#define DOC_PAD 16
 
 static const char replacement[] = "\xEF\xBF\xBD";
 
 struct md {
 	struct buf *out;
 	const struct markdown_links *links;
+	const char *doc, *doc_end;   /* the padded copy md4c parses, and the end of its text */
 	int rc;                   /* first error; later output is skipped */
 	int img_depth;            /* > 0 inside an image's alt text: only text is written */
 	int img_shown;            /* the outermost image kept its src (alt text is an attribute) */
@@ -311,6 +317,16 @@ static void title_attr(struct md *m, const MD_ATTRIBUTE *a)
 	raw(m, "\"");
 }
 
+/* Ends an image whose alt text is still open. md4c closes images within
+ * their block; this keeps the output well-formed if it ever does not. */
+static void close_image(struct md *m)
+{
+	if (m->img_depth && m->img_shown)
+		raw(m, "\" loading=\"lazy\">");
+	m->img_depth = 0;
+	m->img_shown = 0;
+}
+
 static const char *align_class(MD_ALIGN a)
 {
 	switch (a) {
@@ -326,6 +342,7 @@ static int enter_block(MD_BLOCKTYPE type, void *detail, void *arg)
 	struct md *m = arg;
 	char tag[48];
 
+	close_image(m);
 	switch (type) {
 	case MD_BLOCK_DOC:
 	case MD_BLOCK_HTML:
@@ -391,6 +408,7 @@ static int leave_block(MD_BLOCKTYPE type, void *detail, void *arg)
 	struct md *m = arg;
 	char tag[16];
 
+	close_image(m);
 	switch (type) {
 	case MD_BLOCK_DOC:
 	case MD_BLOCK_HTML:
@@ -444,11 +462,9 @@ static int enter_span(MD_SPANTYPE type, void *detail, void *arg)
 				raw(m, " alt=\"");
 			}
 		}
-	} else if (m->img_depth) {
-		/* inside alt text */
 	} else if (type == MD_SPAN_A) {
 		const MD_SPAN_A_DETAIL *d = detail;
-		int open = url_take(&d->href, 0, &u);
+		int open = !m->img_depth && url_take(&d->href, 0, &u);
 
 		if (open) {
 			raw(m, "<a");
@@ -456,11 +472,11 @@ static int enter_span(MD_SPANTYPE type, void *detail, void *arg)
 			title_attr(m, &d->title);
 			raw(m, " rel=\"nofollow noopener\">");
 		}
-		/* links do not nest, so the stack only guards against surprises */
+		/* links do not nest; the stack copes with whatever md4c reports */
 		if (m->a_depth < SPAN_STACK)
 			m->a_open[m->a_depth] = (unsigned char)open;
 		m->a_depth++;
-	} else {
+	} else if (!m->img_depth) {
 		raw(m, span_tag(type, 1));
 	}
 	buf_free(&u);
@@ -472,18 +488,15 @@ static int leave_span(MD_SPANTYPE type, void *detail, void *arg)
 	struct md *m = arg;
 
 	if (type == MD_SPAN_IMG) {
-		if (--m->img_depth == 0 && m->img_shown) {
+		if (m->img_depth && --m->img_depth == 0 && m->img_shown) {
 			raw(m, "\"");
 			title_attr(m, &((const MD_SPAN_IMG_DETAIL *)detail)->title);
 			raw(m, " loading=\"lazy\">");
 		}
-	} else if (m->img_depth) {
-		/* inside alt text */
 	} else if (type == MD_SPAN_A) {
-		m->a_depth--;
-		if (m->a_depth < SPAN_STACK && m->a_open[m->a_depth])
+		if (m->a_depth && --m->a_depth < SPAN_STACK && m->a_open[m->a_depth])
 			raw(m, "</a>");
-	} else {
+	} else if (!m->img_depth) {
 		raw(m, span_tag(type, 0));
 	}
 	return m->rc ? -1 : 0;
@@ -492,6 +505,10 @@ static int leave_span(MD_SPANTYPE type, void *detail, void *arg)
 static int on_text(MD_TEXTTYPE type, const MD_CHAR *s, MD_SIZE n, void *arg)
 {
 	struct md *m = arg;
+
+	/* text reported past the end can only be the padding */
+	if (s >= m->doc && s <= m->doc_end + DOC_PAD && s + n > m->doc_end)
+		n = s < m->doc_end ? (MD_SIZE)(m->doc_end - s) : 0;
 
 	switch (type) {
 	case MD_TEXT_NULLCHAR:
@@ -518,13 +535,20 @@ int markdown_to_html_links(const char *md, size_t len, const struct markdown_lin
 {
 	MD_PARSER parser;
 	struct md m;
+	char *doc;
 	int rc;
 
 	if (len > MARKDOWN_INPUT_MAX)
 		return kerr_set(e, KE_TOOBIG, NULL, "the Markdown text is larger than %u bytes", MARKDOWN_INPUT_MAX);
+	if (!(doc = calloc(1, len + DOC_PAD)))
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	if (len)
+		memcpy(doc, md, len);
 	memset(&m, 0, sizeof(m));
 	m.out = out;
 	m.links = links;
+	m.doc = doc;
+	m.doc_end = doc + len;
 	memset(&parser, 0, sizeof(parser));
 	parser.flags = MD_DIALECT_GITHUB | MD_FLAG_NOHTML;
 	parser.enter_block = enter_block;
@@ -532,7 +556,8 @@ int markdown_to_html_links(const char *md, size_t len, const struct markdown_lin
 	parser.enter_span = enter_span;
 	parser.leave_span = leave_span;
 	parser.text = on_text;
-	rc = md_parse(md ? md : "", (MD_SIZE)len, &parser, &m);
+	rc = md_parse(doc, (MD_SIZE)len, &parser, &m);
+	free(doc);
 	if (m.rc == KE_TOOBIG)
 		return kerr_set(e, KE_TOOBIG, NULL, "the rendered Markdown is too large");
 	if (m.rc)

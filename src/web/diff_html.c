@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HUNK_LINE_MAX 1000000000L
+
 struct out {
 	struct buf *b;
 	int rc;               /* first error; later writes do nothing */
@@ -156,11 +158,14 @@ static void file_header(struct out *o, const struct file_head *f, long index)
 	num(o, " <span class=\"del\">\xE2\x88\x92%ld</span></span></div>\n<table class=\"diff\"><tbody>\n", f->dels);
 }
 
-/* Parses "@@ -a[,b] +c[,d] @@": old and new start lines; 0 if malformed. */
+/* Parses "@@ -a[,b] +c[,d] @@" into the old and new start lines; 0 (and
+ * nothing set) if malformed. Starts are bounded so that counting lines from
+ * them cannot overflow. */
 static int hunk_starts(const char *s, size_t n, long *old_line, long *new_line)
 {
 	char tmp[64];
 	char *p;
+	long a, c;
 
 	if (n >= sizeof(tmp))
 		n = sizeof(tmp) - 1;
@@ -168,12 +173,16 @@ static int hunk_starts(const char *s, size_t n, long *old_line, long *new_line)
 	tmp[n] = '\0';
 	if (strncmp(tmp, "@@ -", 4))
 		return 0;
-	*old_line = strtol(tmp + 4, &p, 10);
+	a = strtol(tmp + 4, &p, 10);
 	if (*p == ',')
 		strtol(p + 1, &p, 10);
 	if (strncmp(p, " +", 2))
 		return 0;
-	*new_line = strtol(p + 2, &p, 10);
+	c = strtol(p + 2, &p, 10);
+	if (a < 0 || c < 0 || a > HUNK_LINE_MAX || c > HUNK_LINE_MAX)
+		return 0;
+	*old_line = a;
+	*new_line = c;
 	return 1;
 }
 

@@ -192,6 +192,45 @@ static void test_bad_bytes(void **state)
 	buf_free(&out);
 }
 
+/* md4c 0.4.8 reads one byte past the end of this input: the renderer must
+ * neither read past the caller's buffer nor show what lies there. */
+static void test_overread_input(void **state)
+{
+	static const char src[] = "# T\n[a](&aNjaK```crAp;";
+	struct buf out = BUF_INIT(BUF_DEFAULT_MAX);
+	struct kerr e = KERR_INIT;
+	char *exact = malloc(sizeof(src) - 1);
+
+	(void)state;
+	assert_non_null(exact);
+	memcpy(exact, src, sizeof(src) - 1);
+	assert_int_equal(markdown_to_html(exact, sizeof(src) - 1, &out, &e), 0);
+	assert_string_equal(out.data, "<h1>T</h1>\n<p>[a](&amp;aNjaK```crAp;</p>\n");
+	buf_free(&out);
+	free(exact);
+}
+
+/* md4c reports two link ends without starts for this input: the output
+ * stays balanced. */
+static void test_misnested_spans(void **state)
+{
+	static const char src[] = "#\x00" "z![i](p.pcript:[)ix@ !](p..p) <) ![i](p.pcript:[)ix@ !](p..p) <\x0a" "\xdf" "\x00" "[](j) [x([n";
+	struct buf out = BUF_INIT(BUF_DEFAULT_MAX);
+	struct kerr e = KERR_INIT;
+	const char *p;
+	int opened = 0, closed = 0;
+
+	(void)state;
+	assert_int_equal(markdown_to_html(src, sizeof(src) - 1, &out, &e), 0);
+	for (p = out.data; (p = strstr(p, "<a ")); p++)
+		opened++;
+	for (p = out.data; (p = strstr(p, "</a>")); p++)
+		closed++;
+	assert_int_equal(opened, closed);
+	assert_null(strstr(out.data, "\" loading=\"lazy\">\" loading"));
+	buf_free(&out);
+}
+
 static void test_limits(void **state)
 {
 	struct buf out = BUF_INIT(64);
@@ -223,6 +262,8 @@ int main(void)
 		cmocka_unit_test(test_dangerous_urls_are_dropped),
 		cmocka_unit_test(test_attribute_injection),
 		cmocka_unit_test(test_bad_bytes),
+		cmocka_unit_test(test_overread_input),
+		cmocka_unit_test(test_misnested_spans),
 		cmocka_unit_test(test_limits),
 	};
 

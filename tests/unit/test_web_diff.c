@@ -119,6 +119,10 @@ static void test_hostile_input(void **state)
 	assert_non_null(strstr(out.data, "+\xEF\xBF\xBD"));
 	assert_null(strstr(out.data, "<img"));
 	buf_free(&out);
+	/* absurd hunk starts are ignored rather than counted from (overflow) */
+	assert_int_equal(web_render_diff(&out, "@@ -9223372036854775807 +9223372036854775807 @@\n a\n+b\n", 54), 0);
+	assert_null(strstr(out.data, "9223372036854775808"));
+	buf_free(&out);
 	/* nothing in, nothing out; a full buffer is an error, not a crash */
 	assert_int_equal(web_render_diff(&out, "", 0), 0);
 	assert_int_equal(out.len, 0);
