@@ -12,7 +12,7 @@ mkdir -p "$OUT" "$CORPUS"
 # shellcheck disable=SC2046  # pkg-config output is meant to split into flags
 clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
 	fuzz/fuzz_admission.c src/core/*.c src/model/*.c \
-	$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto libsodium) \
+	$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto libsodium md4c) \
 	-o "$OUT/fuzz_admission"
 
 # A few small seeds: valid objects of several kinds, YAML streams, near misses.
