@@ -13,7 +13,7 @@ want=("$@")
 
 build_pkgs=(build-essential pkg-config cmake git libmicrohttpd-dev libjansson-dev libyaml-dev
             libsqlite3-dev libgit2-dev libcurl4-openssl-dev libssl-dev libsodium-dev
-            libmd4c-dev)
+            libmd4c-dev bubblewrap)
 test_pkgs=(libcmocka-dev curl sqlite3 clang)
 bench_pkgs=(wrk nginx cgit)
 browser_pkgs=(chromium nodejs npm)

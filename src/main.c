@@ -1,5 +1,6 @@
 /* krate: server, client and demo in one binary. */
 #include "server/serve.h"
+#include "agents/example_agent.h"
 #include "cli/cli.h"
 #include "forge/hooks.h"
 
@@ -13,7 +14,8 @@ static void usage(void)
 	printf("krate %s: a Kubernetes-native software forge\n\n"
 	       "usage: krate <command> [options]\n\n"
 	       "server:\n"
-	       "  serve        run the server (krate serve --help)\n\n",
+	       "  serve        run the server (krate serve --help)\n"
+	       "  example-agent  the example agent program (reads a prompt on stdin, writes JSON lines)\n\n",
 	       KRATE_VERSION_STRING);
 	cli_usage();
 }
@@ -26,6 +28,9 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve"))
 		return serve_main(argc - 1, argv + 1);
+	/* The example agent program that demo agent stacks run (docs/agents.md). */
+	if (!strcmp(argv[1], "example-agent"))
+		return example_agent_main(argc - 1, argv + 1);
 	/* Hidden: run by the repositories' push hooks, not by people. */
 	if (!strcmp(argv[1], "git-hook"))
 		return forge_hook_main(argc - 1, argv + 1);

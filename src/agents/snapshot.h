@@ -12,7 +12,9 @@
  * AgentConfigGrant, AgentToolProfile, AgentMcpServer, AgentSkill,
  * AgentSubagent, AgentContextLabel, AgentWorkspacePolicy, AgentAdapter,
  * AgentGatewayConfig, RunnerPool, RefPolicy, Secret, ConfigMap) plus
- * "Repository". Secret and ConfigMap objects carry key names only. */
+ * "Repository", each an array in (namespace, name) order, empty when there
+ * are none. Secret and ConfigMap objects carry metadata and spec.keys only.
+ * *out belongs to the caller. */
 int agents_snapshot(struct store *s, const char *ns, json_t **out, struct kerr *e);
 /* The object of kind named name in a snapshot (borrowed), or NULL. */
 json_t *snapshot_find(json_t *snapshot, const char *kind, const char *name);

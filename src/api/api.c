@@ -1,3 +1,4 @@
+#include "api/agents_api.h"
 #include "api/api_internal.h"
 #include "api/records.h"
 #include "core/log.h"
@@ -74,6 +75,61 @@ static const struct route routes[] = {
 	{ "POST", "/api/orgs/{org}/repositories/{}/issues/{}/comments", "POST /api/orgs/{org}/repositories/{repo}/issues/{n}/comments", AUTH_REQUIRED, h_issue_comment_create },
 	{ "GET", "/api/orgs/{org}/repositories/{}/issues/{}/comments", "GET /api/orgs/{org}/repositories/{repo}/issues/{n}/comments", AUTH_REQUIRED, h_issue_comments },
 	{ "POST", "/api/orgs/{org}/webhookdeliveries/{}/redeliver", "POST /api/orgs/{org}/webhookdeliveries/{name}/redeliver", AUTH_REQUIRED, h_webhook_redeliver },
+	/* Agent configuration (agents_config.c): the org from ?org= or the token, or the {org} form. */
+	{ "GET", "/api/agents/stacks", "GET /api/agents/stacks", AUTH_REQUIRED, h_agents_stacks_list },
+	{ "POST", "/api/agents/stacks", "POST /api/agents/stacks", AUTH_REQUIRED, h_agents_stacks_create },
+	{ "GET", "/api/agents/stacks/{}", "GET /api/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_get },
+	{ "PATCH", "/api/agents/stacks/{}", "PATCH /api/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_patch },
+	{ "DELETE", "/api/agents/stacks/{}", "DELETE /api/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_delete },
+	{ "GET", "/api/agents/secrets", "GET /api/agents/secrets", AUTH_REQUIRED, h_agents_secrets_list },
+	{ "GET", "/api/agents/configmaps", "GET /api/agents/configmaps", AUTH_REQUIRED, h_agents_configmaps_list },
+	{ "POST", "/api/agents/secrets/grants", "POST /api/agents/secrets/grants", AUTH_REQUIRED, h_agents_secret_grants },
+	{ "POST", "/api/agents/config/grants", "POST /api/agents/config/grants", AUTH_REQUIRED, h_agents_config_grants },
+	{ "GET", "/api/agents/capability-requirements", "GET /api/agents/capability-requirements", AUTH_REQUIRED, h_agents_capabilities },
+	{ "POST", "/api/agents/permissions/review", "POST /api/agents/permissions/review", AUTH_REQUIRED, h_agents_review },
+	{ "GET", "/api/orgs/{org}/agents/stacks", "GET /api/orgs/{org}/agents/stacks", AUTH_REQUIRED, h_agents_stacks_list },
+	{ "POST", "/api/orgs/{org}/agents/stacks", "POST /api/orgs/{org}/agents/stacks", AUTH_REQUIRED, h_agents_stacks_create },
+	{ "GET", "/api/orgs/{org}/agents/stacks/{}", "GET /api/orgs/{org}/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_get },
+	{ "PATCH", "/api/orgs/{org}/agents/stacks/{}", "PATCH /api/orgs/{org}/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_patch },
+	{ "DELETE", "/api/orgs/{org}/agents/stacks/{}", "DELETE /api/orgs/{org}/agents/stacks/{name}", AUTH_REQUIRED, h_agents_stack_delete },
+	{ "GET", "/api/orgs/{org}/agents/secrets", "GET /api/orgs/{org}/agents/secrets", AUTH_REQUIRED, h_agents_secrets_list },
+	{ "GET", "/api/orgs/{org}/agents/configmaps", "GET /api/orgs/{org}/agents/configmaps", AUTH_REQUIRED, h_agents_configmaps_list },
+	{ "POST", "/api/orgs/{org}/agents/secrets/grants", "POST /api/orgs/{org}/agents/secrets/grants", AUTH_REQUIRED, h_agents_secret_grants },
+	{ "POST", "/api/orgs/{org}/agents/config/grants", "POST /api/orgs/{org}/agents/config/grants", AUTH_REQUIRED, h_agents_config_grants },
+	{ "GET", "/api/orgs/{org}/agents/capability-requirements", "GET /api/orgs/{org}/agents/capability-requirements", AUTH_REQUIRED, h_agents_capabilities },
+	{ "POST", "/api/orgs/{org}/agents/permissions/review", "POST /api/orgs/{org}/agents/permissions/review", AUTH_REQUIRED, h_agents_review },
+	/* Agent dispatch (agents_runs.c, agents_actions.c, agents_events.c): the org from {org}, ?org=,
+	 * the token, or (for one run, artifact, bundle or approval) the one visible org that has it. */
+	{ "POST", "/api/agents/runs", "POST /api/agents/runs", AUTH_REQUIRED, h_agents_runs_create },
+	{ "GET", "/api/agents/runs", "GET /api/agents/runs", AUTH_REQUIRED, h_agents_runs_list },
+	{ "GET", "/api/agents/runs/{}", "GET /api/agents/runs/{run}", AUTH_REQUIRED, h_agents_run_get },
+	{ "GET", "/api/agents/runs/{}/attempts", "GET /api/agents/runs/{run}/attempts", AUTH_REQUIRED, h_agents_run_attempts },
+	{ "GET", "/api/agents/runs/{}/events", "GET /api/agents/runs/{run}/events", AUTH_REQUIRED, h_agents_run_events },
+	{ "POST", "/api/agents/runs/{}/cancel", "POST /api/agents/runs/{run}/cancel", AUTH_REQUIRED, h_agents_run_cancel },
+	{ "POST", "/api/agents/runs/{}/retry", "POST /api/agents/runs/{run}/retry", AUTH_REQUIRED, h_agents_run_retry },
+	{ "POST", "/api/agents/runs/{}/resume", "POST /api/agents/runs/{run}/resume", AUTH_REQUIRED, h_agents_run_resume },
+	{ "POST", "/api/agents/runs/{}/fork", "POST /api/agents/runs/{run}/fork", AUTH_REQUIRED, h_agents_run_fork },
+	{ "POST", "/api/agents/runs/{}/continue", "POST /api/agents/runs/{run}/continue", AUTH_REQUIRED, h_agents_run_continue },
+	{ "GET", "/api/agents/artifacts/{}", "GET /api/agents/artifacts/{name}", AUTH_REQUIRED, h_agents_artifact_get },
+	{ "GET", "/api/agents/artifacts/{}/content", "GET /api/agents/artifacts/{name}/content", AUTH_REQUIRED, h_agents_artifact_content },
+	{ "GET", "/api/agents/bundles/{}", "GET /api/agents/bundles/{name}", AUTH_REQUIRED, h_agents_bundle_get },
+	{ "GET", "/api/agents/approvals", "GET /api/agents/approvals", AUTH_REQUIRED, h_agents_approvals_list },
+	{ "POST", "/api/agents/approvals/{}/decision", "POST /api/agents/approvals/{approval}/decision", AUTH_REQUIRED, h_agents_approval_decide },
+	{ "POST", "/api/orgs/{org}/agents/runs", "POST /api/orgs/{org}/agents/runs", AUTH_REQUIRED, h_agents_runs_create },
+	{ "GET", "/api/orgs/{org}/agents/runs", "GET /api/orgs/{org}/agents/runs", AUTH_REQUIRED, h_agents_runs_list },
+	{ "GET", "/api/orgs/{org}/agents/runs/{}", "GET /api/orgs/{org}/agents/runs/{run}", AUTH_REQUIRED, h_agents_run_get },
+	{ "GET", "/api/orgs/{org}/agents/runs/{}/attempts", "GET /api/orgs/{org}/agents/runs/{run}/attempts", AUTH_REQUIRED, h_agents_run_attempts },
+	{ "GET", "/api/orgs/{org}/agents/runs/{}/events", "GET /api/orgs/{org}/agents/runs/{run}/events", AUTH_REQUIRED, h_agents_run_events },
+	{ "POST", "/api/orgs/{org}/agents/runs/{}/cancel", "POST /api/orgs/{org}/agents/runs/{run}/cancel", AUTH_REQUIRED, h_agents_run_cancel },
+	{ "POST", "/api/orgs/{org}/agents/runs/{}/retry", "POST /api/orgs/{org}/agents/runs/{run}/retry", AUTH_REQUIRED, h_agents_run_retry },
+	{ "POST", "/api/orgs/{org}/agents/runs/{}/resume", "POST /api/orgs/{org}/agents/runs/{run}/resume", AUTH_REQUIRED, h_agents_run_resume },
+	{ "POST", "/api/orgs/{org}/agents/runs/{}/fork", "POST /api/orgs/{org}/agents/runs/{run}/fork", AUTH_REQUIRED, h_agents_run_fork },
+	{ "POST", "/api/orgs/{org}/agents/runs/{}/continue", "POST /api/orgs/{org}/agents/runs/{run}/continue", AUTH_REQUIRED, h_agents_run_continue },
+	{ "GET", "/api/orgs/{org}/agents/artifacts/{}", "GET /api/orgs/{org}/agents/artifacts/{name}", AUTH_REQUIRED, h_agents_artifact_get },
+	{ "GET", "/api/orgs/{org}/agents/artifacts/{}/content", "GET /api/orgs/{org}/agents/artifacts/{name}/content", AUTH_REQUIRED, h_agents_artifact_content },
+	{ "GET", "/api/orgs/{org}/agents/bundles/{}", "GET /api/orgs/{org}/agents/bundles/{name}", AUTH_REQUIRED, h_agents_bundle_get },
+	{ "GET", "/api/orgs/{org}/agents/approvals", "GET /api/orgs/{org}/agents/approvals", AUTH_REQUIRED, h_agents_approvals_list },
+	{ "POST", "/api/orgs/{org}/agents/approvals/{}/decision", "POST /api/orgs/{org}/agents/approvals/{approval}/decision", AUTH_REQUIRED, h_agents_approval_decide },
 	{ "GET", "/api/watch/orgs/{org}", "GET /api/watch/orgs/{org}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}", "GET /api/watch/orgs/{org}/{resource}", AUTH_REQUIRED, h_watch },
 	{ "GET", "/api/watch/orgs/{org}/{}/{}", "GET /api/watch/orgs/{org}/{resource}/{name}", AUTH_REQUIRED, h_watch },
@@ -268,16 +324,21 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		split_routes[i].n = split_path(routes[i].pattern, split_routes[i].seg, split_routes[i].len,
 						API_MAX_SEGMENTS);
 	}
+	/* A route table the metrics cannot hold is a build mistake, not a runtime condition. */
+	_Static_assert(N_ROUTES <= METRICS_MAX_ROUTES, "raise METRICS_MAX_ROUTES");
 	metrics_init(route_names, N_ROUTES);
 	a->store = o->store;
 	a->body_max = o->body_max;
 	a->webhook = o->webhook;
+	a->seal = o->seal;
 	a->git_path = strdup(o->git_path ? o->git_path : "/usr/bin/git");
 	if (o->data_dir && asprintf(&a->git_root, "%s/git", o->data_dir) < 0)
 		a->git_root = NULL;
-	if (!a->git_path || (o->data_dir && !a->git_root)) {
+	a->data_dir = o->data_dir ? strdup(o->data_dir) : NULL;
+	if (!a->git_path || (o->data_dir && (!a->git_root || !a->data_dir))) {
 		free(a->git_path);
 		free(a->git_root);
+		free(a->data_dir);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -288,6 +349,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		session_guard_destroy(a->sessions);
 		free(a->git_path);
 		free(a->git_root);
+		free(a->data_dir);
 		free(a);
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
 	}
@@ -301,6 +363,7 @@ int api_create(const struct api_options *o, struct api **out, struct kerr *e)
 		session_guard_destroy(a->sessions);
 		free(a->git_path);
 		free(a->git_root);
+		free(a->data_dir);
 		free(a);
 		return rc;
 	}
@@ -314,6 +377,11 @@ void api_set_browse(struct api *a, api_browse_fn fn, api_browse_raw_fn raw, void
 	a->browse = fn;
 	a->browse_raw = fn ? raw : NULL;
 	a->browse_arg = fn ? arg : NULL;
+}
+
+void api_set_runtime(struct api *a, struct agents_runtime *rt)
+{
+	a->runtime = rt;
 }
 
 void api_shutdown(struct api *a)
@@ -331,5 +399,6 @@ void api_destroy(struct api *a)
 	session_guard_destroy(a->sessions);
 	free(a->git_path);
 	free(a->git_root);
+	free(a->data_dir);
 	free(a);
 }

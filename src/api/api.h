@@ -11,6 +11,8 @@
 
 struct api;
 struct webhook;
+struct agents_runtime;
+struct seal;
 
 struct api_options {
 	struct store *store;       /* borrowed; must outlive the api */
@@ -21,6 +23,7 @@ struct api_options {
 	const char *git_path;      /* git executable (default "/usr/bin/git"); copied */
 	const char *data_dir;      /* repositories are DATA/git/<org>/<repo>.git; copied (NULL: no git) */
 	struct webhook *webhook;   /* borrowed, may be NULL: no webhook events, and secrets cannot be sealed */
+	const struct seal *seal;   /* borrowed, may be NULL: Secret and ConfigMap data cannot be written */
 };
 
 int api_create(const struct api_options *o, struct api **out, struct kerr *e);
@@ -57,6 +60,11 @@ typedef int (*api_browse_raw_fn)(void *arg, const struct api_browse_req *q, stru
 				 struct kerr *e);
 /* Installs (or with fn NULL removes) the browsing handlers; before serving. */
 void api_set_browse(struct api *a, api_browse_fn fn, api_browse_raw_fn raw, void *arg);
+/* Installs (or with NULL removes) the agent runtime (borrowed; must outlive
+ * the api or be removed first) that dispatch actions cancel and continue
+ * through, and that readiness asks about gateways. Without one, queued
+ * attempts simply wait and cancel marks them Cancelled itself. */
+void api_set_runtime(struct api *a, struct agents_runtime *rt);
 struct principal;
 /* Browsing for the console: the same org and Repository checks as the HTTP
  * routes (KE_NOTFOUND when p may not see them), then the forge's answer. */
@@ -75,6 +83,15 @@ void api_destroy(struct api *a);
  * moved refs. updates (borrowed) is [{ref, before, after}]. */
 int api_record_push(struct api *a, const char *org, const char *repo, const char *pusher, json_t *updates,
 		    const char *correlation_id, struct kerr *e);
+
+/* Opened Secret values for the agent runtime (never for answers or logs).
+ * The results are secret: release them with secrets_free()
+ * (src/agents/secrets.h), which wipes every string before freeing.
+ * api_secret_values: every value of every Secret of namespace ns, as an array
+ * of strings (to redact). api_secret_env: the Secret named secret in ns as
+ * {key: value}; KE_NOTFOUND when it does not exist. 0 or a KE_* code. */
+int api_secret_values(struct api *a, const char *ns, json_t **values);
+int api_secret_env(struct api *a, const char *ns, const char *secret, json_t **kv);
 
 /* Creates a token directly in the store (no HTTP). The secret is written to
  * secret_out (malloc'd, caller frees); only its hash is stored. */

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include "api/api.h"
 #include "api/hub.h"
+#include "api/redact.h"
 #include "core/buf.h"
 #include "model/kinds.h"
 #include "store/store.h"
@@ -22,6 +23,9 @@ struct api {
 	struct store *store;
 	char *git_path;           /* the git executable the forge runs */
 	char *git_root;           /* DATA/git, or NULL when the server has no data directory */
+	char *data_dir;           /* DATA (content-addressed blobs in DATA/cas), or NULL */
+	/* borrowed, may be NULL; atomic since api_set_runtime may run while requests are served */
+	struct agents_runtime *_Atomic runtime;
 	struct hub *hub;
 	struct token_cache *tokens;
 	struct session_guard *sessions;   /* sign-in failure counters (session.c) */
@@ -30,6 +34,7 @@ struct api {
 	api_browse_raw_fn browse_raw;
 	void *browse_arg;
 	struct webhook *webhook;  /* borrowed; NULL: no webhook events */
+	const struct seal *seal;  /* borrowed; NULL: Secret and ConfigMap data cannot be sealed */
 };
 
 /* Who is calling. Strings are owned by the principal (api_principal_free). */
@@ -169,22 +174,82 @@ int api_apply_sync(struct api *a, const struct principal *p, const char *route_o
 int api_delete_sync(struct api *a, const struct principal *p, const char *org, const char *kind,
 		    const char *name, const char *correlation_id, struct kerr *e);
 
-/* ---- webhooks.c: events, sealing and redelivery ---- */
+/* ---- webhooks.c: events and redelivery; sealed.c: sealing ---- */
 /* Appends to docs_out (an array of objects to create in the same batch as
  * the change) the admitted WebhookDelivery objects for event in org; a no-op
  * when the server has no webhooks. payload (borrowed) is sent with "event",
  * "org" and "createdAt" added. */
 int api_event_docs(struct api *a, const char *org, const char *event, json_t *payload, json_t *docs_out,
 		   struct kerr *e);
-/* Seals spec.secret of a WebhookSubscription doc (borrowed, modified) before
- * it is admitted; other docs are left alone. KE_UNPROCESSABLE for a secret
- * when the server cannot seal. */
+/* Seals an admitted doc (borrowed, modified) before it is written:
+ * spec.secret of a WebhookSubscription, spec.data of a Secret or ConfigMap
+ * (without data, the stored values are kept); other docs are left alone.
+ * KE_UNPROCESSABLE for a value that is invalid or cannot be sealed here. */
 int api_seal_doc(struct api *a, json_t *doc, struct kerr *e);
 int h_webhook_redeliver(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
 /* The console's redelivery: the same checks and audit, waiting for the
  * commit. *created (new ref) is the new delivery. */
 int api_redeliver_sync(struct api *a, const struct principal *p, const char *org, const char *name,
 		       const char *correlation_id, json_t **created, struct kerr *e);
+
+/* ---- agents_config.c: the agent configuration routes (docs/agents.md, "API") ---- */
+int h_agents_stacks_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_stacks_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_stack_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_stack_patch(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_stack_delete(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_secrets_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_configmaps_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_secret_grants(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_config_grants(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_capabilities(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+int h_agents_review(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p);
+/* POST /api/agents/permissions/review without HTTP: req (borrowed) is the
+ * seed's request {repository, ref, agentStack, actor?, triggerSource?,
+ * taskKind?, runnerPool?}; *out (new ref) is review_run's result for every
+ * decision. ORG_NOT_FOUND, or KE_INVALID (400) with a reason per bad field. */
+int api_agents_review(struct api *a, const struct principal *p, const char *org, json_t *req, json_t **out,
+		      struct kerr *e);
+/* Creates or updates the grant doc (an AgentSecretGrant or AgentConfigGrant,
+ * borrowed) in org: admin only; the Secret or ConfigMap it names must exist
+ * (else 422 with a reason on spec.secretRef / spec.configMapRef). Audited
+ * (refusals too) with correlation_id; waits for the commit; *created (new
+ * ref) is the stored grant. */
+int api_agents_grant_create(struct api *a, const struct principal *p, const char *org, json_t *doc,
+			    const char *correlation_id, json_t **created, struct kerr *e);
+
+/* views.agents of GET /api/controller for org (NULL: empty lists): {activeRuns,
+ * pendingApprovals, stackReadiness, missingPermissions, repositoryAffordances}
+ * (agents_view.c); new ref, or NULL with e set. */
+json_t *api_agents_view(struct api *a, const char *org, struct kerr *e);
+
+/* ---- agent dispatch without HTTP (agents_runs.c, agents_actions.c; docs/agents.md, "Dispatch API") ----
+ * What the routes under /api/agents/runs and /api/agents/approvals do; the
+ * console calls these. org NULL: a write needs one (422 ORG_REQUIRED); a read
+ * of one object looks in every org p sees; a list covers them all. req is the
+ * JSON body (borrowed; NULL is refused as a body that is not an object).
+ * Writes check the role, are audited (refusals too) with correlation_id and
+ * wait for the commit; *out / *items are new references. */
+/* POST /api/agents/runs: *out = {run, attempt, links: {detail, events}}. */
+int api_agents_dispatch(struct api *a, const struct principal *p, const char *org, json_t *req,
+			const char *correlation_id, json_t **out, struct kerr *e);
+/* action: cancel | retry | resume | fork | continue; *out = {accepted, run, attempt, phase}. */
+int api_agents_run_action(struct api *a, const struct principal *p, const char *org, const char *run,
+			  const char *action, json_t *req, const char *correlation_id, json_t **out, struct kerr *e);
+/* {decision: approved|denied, comment?} (admin); *out = {approval, phase, run, attempt, runPhase}. */
+int api_agents_approval_decide(struct api *a, const struct principal *p, const char *org, const char *approval,
+			       json_t *req, const char *correlation_id, json_t **out, struct kerr *e);
+/* Runs newest first, optionally of one status.phase and one AgentStack (NULL or "": any). */
+int api_agents_runs_list(struct api *a, const struct principal *p, const char *org, const char *phase,
+			 const char *stack, json_t **items, struct kerr *e);
+/* {run, org, attempts, contextBundleDigest, bundle, artifacts, approvals, links}. */
+int api_agents_run_get(struct api *a, const struct principal *p, const char *org, const char *run, json_t **out,
+		       struct kerr *e);
+int api_agents_approvals_list(struct api *a, const struct principal *p, const char *org, const char *phase,
+			      json_t **items, struct kerr *e);
+/* An artifact's content from CAS (*data malloc'd, NUL-terminated). */
+int api_agents_artifact_content(struct api *a, const struct principal *p, const char *org, const char *name,
+				char **data, size_t *len, struct kerr *e);
 
 /* ---- pull requests and issues without HTTP (pulls*.c, issues.c) ----
  * What the routes under /api/orgs/{org}/repositories/{repo}/ do (docs/forge.md);

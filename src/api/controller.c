@@ -9,7 +9,7 @@ int h_controller(struct api *a, struct http_req *r, const struct route_match *m,
 {
 	struct kerr e = KERR_INIT;
 	const char *want = http_req_query(r, "org"), *org = NULL;
-	json_t *orgs = NULL, *counts = NULL, *events = NULL, *resources, *model, *org_obj = json_null();
+	json_t *orgs = NULL, *counts = NULL, *events = NULL, *agents = NULL, *resources, *model, *org_obj = json_null();
 	const struct kind_def *kinds;
 	size_t nk, i, total = 0;
 	char ns[96];
@@ -35,6 +35,9 @@ int h_controller(struct api *a, struct http_req *r, const struct route_match *m,
 		admission_org_namespace(org, ns, sizeof(ns));
 	if (org && (store_counts(a->store, ns, &counts, &e) || store_recent_events(a->store, ns, 20, &events, &e)))
 		goto fail;
+	agents = api_agents_view(a, org, &e);
+	if (!agents)
+		goto fail;
 	resources = json_array();
 	kinds = kinds_all(&nk);
 	for (i = 0; i < nk; i++) {
@@ -51,12 +54,11 @@ int h_controller(struct api *a, struct http_req *r, const struct route_match *m,
 						json_object_get(c, "phases") ? json_incref(json_object_get(c, "phases"))
 									     : json_object()));
 	}
-	model = json_pack("{s:s, s:s, s:o, s:O, s:s, s:s, s:o, s:o, s:{s:I}, s:{s:{s:[], s:[], s:[], s:[], s:{}}}}",
+	model = json_pack("{s:s, s:s, s:o, s:O, s:s, s:s, s:o, s:o, s:{s:I}, s:{s:o}}",
 			  "product", "Krate", "status", "ready", "org", org_obj, "orgs", orgs, "namespace",
 			  org ? ns : "", "correlationId", http_req_correlation_id(r), "resources", resources, "events",
 			  events ? events : json_array(), "metrics", "resources", (json_int_t)total, "views", "agents",
-			  "activeRuns", "pendingApprovals", "stackReadiness", "missingPermissions",
-			  "repositoryAffordances");
+			  agents);
 	json_decref(orgs);
 	json_decref(counts);
 	http_respond_json(r, 200, model);
@@ -66,6 +68,7 @@ fail:
 	json_decref(org_obj);
 	json_decref(counts);
 	json_decref(events);
+	json_decref(agents);
 	api_fail(r, &e);
 	kerr_clear(&e);
 	return HTTP_DONE;

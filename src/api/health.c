@@ -1,7 +1,12 @@
-#include "api/api_internal.h"
+#include "api/agents_api.h"
+#include "agents/runtime.h"
+#include "core/util.h"
 #include "http/metrics.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
@@ -13,6 +18,99 @@ int h_healthz(struct api *a, struct http_req *r, const struct route_match *m, st
 	return HTTP_DONE;
 }
 
+/* Counts, per namespace of the objects of kind matching selector, the
+ * gateway states the runtime reports: [0] none configured, [1] down, [2] up. */
+static void gateway_states(struct api *a, struct agents_runtime *rt, const char *kind, const char *selector,
+			   int counts[3])
+{
+	struct store_list_query q = { kind, NULL, selector, 1000, NULL };
+	struct store_list_result res = { 0 };
+	struct kerr e = KERR_INIT;
+	char last[96] = "";
+	size_t i;
+
+	if (store_list(a->store, &q, &res, &e) == 0) {
+		for (i = 0; i < res.n; i++) {
+			json_t *obj = json_loadb(res.items[i], res.lens[i], 0, NULL);
+			const char *ns = json_string_value(json_object_get(json_object_get(obj, "metadata"), "namespace"));
+			int st;
+
+			/* lists come ordered by namespace: one question per org */
+			if (ns && strcmp(ns, last) && strlen(ns) < sizeof(last)) {
+				snprintf(last, sizeof(last), "%s", ns);
+				st = agents_runtime_gateway_state(rt, ns);
+				counts[st > 0 ? 2 : st < 0 ? 1 : 0]++;
+			}
+			json_decref(obj);
+		}
+	}
+	store_list_result_free(&res);
+	kerr_clear(&e);
+}
+
+/* Asking a gateway can take seconds and every console page shows readiness,
+ * so an answer is kept this long; while one thread asks, others use the last. */
+#define GATEWAY_CHECK_SECONDS 10
+
+static struct {
+	pthread_mutex_t lock;
+	const struct api *api;     /* whose answer c is */
+	int64_t at;                /* when it was computed (unix s), 0: never */
+	int refreshing;
+	struct api_component c;
+} gateway_cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* The Agent Mux gateways: part of this server once an org configures one or a
+ * queued attempt needs one. Degraded (never down: process agents still run)
+ * when such an attempt's org has no gateway or a configured one is down.
+ * Details name no org, since /readyz answers without authentication. */
+static void agent_gateway_check(struct api *a, struct agents_runtime *rt, struct api_component *c)
+{
+	int configs[3] = { 0 }, queued[3] = { 0 };
+
+	*c = (struct api_component){ "agentGateway", "Agent gateway", 0, 0, "no agent gateway configured" };
+	gateway_states(a, rt, "AgentGatewayConfig", NULL, configs);
+	gateway_states(a, rt, "AgentDispatchAttempt", AGENTS_LABEL_STATE "=queued," AGENTS_LABEL_ADAPTER "=agent-mux",
+		       queued);
+	if (queued[0]) {
+		*c = (struct api_component){ "agentGateway", "Agent gateway", 1, 0,
+					     "queued agent runs need an Agent Mux gateway and their org has none configured" };
+	} else if (configs[1] || queued[1]) {
+		*c = (struct api_component){ "agentGateway", "Agent gateway", 1, 0,
+					     "an Agent Mux gateway is configured but not reachable" };
+	} else if (configs[2]) {
+		*c = (struct api_component){ "agentGateway", "Agent gateway", 1, 1, "Agent Mux gateways reachable" };
+	}
+}
+
+static void agent_gateway(struct api *a, struct api_component *c)
+{
+	struct agents_runtime *rt = a->runtime;
+	int64_t now = util_now_seconds();
+	int cached;
+
+	*c = (struct api_component){ "agentGateway", "Agent gateway", 0, 0, "no agent gateway configured" };
+	if (!rt)
+		return;
+	pthread_mutex_lock(&gateway_cache.lock);
+	cached = gateway_cache.api == a && gateway_cache.at &&
+		 (now - gateway_cache.at < GATEWAY_CHECK_SECONDS || gateway_cache.refreshing);
+	if (cached)
+		*c = gateway_cache.c;
+	else
+		gateway_cache.refreshing = 1;
+	pthread_mutex_unlock(&gateway_cache.lock);
+	if (cached)
+		return;
+	agent_gateway_check(a, rt, c);
+	pthread_mutex_lock(&gateway_cache.lock);
+	gateway_cache.api = a;
+	gateway_cache.at = now;
+	gateway_cache.c = *c;
+	gateway_cache.refreshing = 0;
+	pthread_mutex_unlock(&gateway_cache.lock);
+}
+
 int api_readiness(struct api *a, struct api_component out[API_COMPONENTS])
 {
 	int store_ok = store_ping(a->store) == 0;
@@ -22,10 +120,8 @@ int api_readiness(struct api *a, struct api_component out[API_COMPONENTS])
 					 store_ok ? "SQLite answering" : "SQLite not answering" };
 	out[1] = (struct api_component){ "git", "Git", 1, git_ok,
 					 git_ok ? "git found" : "git executable not found" };
-	/* The agent gateway is not part of the embedded server yet: it reports
-	 * degraded and "configured": false, and does not make the server degraded. */
-	out[2] = (struct api_component){ "agentGateway", "Agent gateway", 0, 0, "no agent gateway configured" };
-	return store_ok && git_ok;
+	agent_gateway(a, &out[2]);
+	return store_ok && git_ok && (!out[2].configured || out[2].ready);
 }
 
 int h_readyz(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)

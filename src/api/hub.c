@@ -1,4 +1,5 @@
 #include "api/hub.h"
+#include "api/redact.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/util.h"
@@ -34,6 +35,8 @@ struct watcher {
 	atomic_int heartbeat;
 	unsigned long woken_round; /* notifier round that last woke it (list_lock) */
 	struct http_stream *st;
+	const struct hub_feed_ops *feed;  /* a feed (hub_feed), else NULL */
+	void *feed_arg;
 	struct watcher *prev, *next;
 };
 
@@ -76,16 +79,22 @@ int hub_object_path(struct buf *b, const char *kind, const char *ns, const char 
 static int format_frame(struct buf *b, int64_t rv, const char *type, const char *kind, const char *ns,
 			const char *name, const char *json, size_t len)
 {
-	int rc = buf_printf(b, "event: krate\nid: %lld\ndata: {\"type\":\"%s\",\"path\":\"", (long long)rv, type);
+	char *shown = NULL;
+	size_t shown_len;
+	/* Sealed values never go out, so a frame that cannot be redacted is not sent. */
+	int red = api_redact_text(json, len, &shown, &shown_len);
+	int rc = red < 0 ? red : buf_printf(b, "event: krate\nid: %lld\ndata: {\"type\":\"%s\",\"path\":\"",
+					     (long long)rv, type);
 
 	if (!rc)
 		rc = hub_object_path(b, kind, ns, name);
 	if (!rc)
 		rc = buf_addstr(b, "\",\"object\":");
 	if (!rc)
-		rc = buf_add(b, json, len);
+		rc = red ? buf_add(b, shown, shown_len) : buf_add(b, json, len);
 	if (!rc)
 		rc = buf_addstr(b, "}\n\n");
+	free(shown);
 	return rc;
 }
 
@@ -93,6 +102,8 @@ static int watcher_matches(const struct watcher *w, const char *kind, const char
 {
 	if (strcmp(w->ns, ns))
 		return 0;
+	if (w->feed)
+		return w->feed->match(w->feed_arg, kind, name);
 	if (w->kind && strcmp(w->kind, kind))
 		return 0;
 	if (w->name && strcmp(w->name, name))
@@ -256,7 +267,12 @@ static long watcher_read(void *arg, char *out, size_t max)
 		w->off = 0;
 		if (w->ended)
 			return -1;
-		watcher_catch_up(w);
+		if (!w->feed)
+			watcher_catch_up(w);
+		else if (w->feed->fill(w->feed_arg, &w->out))
+			w->ended = 1;
+		if (w->out.len == 0 && w->ended)
+			return -1;
 		if (w->out.len == 0 && atomic_exchange(&w->heartbeat, 0))
 			buf_addstr(&w->out, ": ping\n\n");
 		if (w->out.len == 0)
@@ -272,6 +288,8 @@ static long watcher_read(void *arg, char *out, size_t max)
 
 static void watcher_free(struct watcher *w)
 {
+	if (w->feed)
+		w->feed->release(w->feed_arg);
 	buf_free(&w->out);
 	free(w->ns);
 	free(w->kind);
@@ -326,6 +344,38 @@ static int snapshot(struct hub *h, struct watcher *w, struct kerr *e)
 	return rc;
 }
 
+/* 0 when one more stream may open, else KE_UNAVAILABLE or KE_RATELIMIT. */
+static int watcher_admit(struct hub *h, struct kerr *e)
+{
+	int full;
+
+	if (atomic_load(&h->stopping))
+		return kerr_set(e, KE_UNAVAILABLE, NULL, "server is shutting down");
+	pthread_mutex_lock(&h->list_lock);
+	full = h->nwatch >= h->max_watches;
+	pthread_mutex_unlock(&h->list_lock);
+	if (full)
+		return kerr_set(e, KE_RATELIMIT, NULL, "too many open watches (limit %zu)", h->max_watches);
+	return 0;
+}
+
+/* Starts w's response and links it; HTTP_STREAM, or a KE_* code (w still the caller's). */
+static int watcher_start(struct hub *h, struct http_req *r, struct watcher *w)
+{
+	int rc = http_stream_start(r, "text/event-stream", &watcher_ops, w, &w->st);
+
+	if (rc != HTTP_STREAM)
+		return rc;
+	pthread_mutex_lock(&h->list_lock);
+	w->next = h->watchers;
+	if (h->watchers)
+		h->watchers->prev = w;
+	h->watchers = w;
+	h->nwatch++;
+	pthread_mutex_unlock(&h->list_lock);
+	return HTTP_STREAM;
+}
+
 int hub_watch(struct hub *h, struct http_req *r, const struct hub_watch_spec *spec, struct kerr *e)
 {
 	struct watcher *w = calloc(1, sizeof(*w));
@@ -342,17 +392,8 @@ int hub_watch(struct hub *h, struct http_req *r, const struct hub_watch_spec *sp
 		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
 		goto fail;
 	}
-	if (atomic_load(&h->stopping)) {
-		rc = kerr_set(e, KE_UNAVAILABLE, NULL, "server is shutting down");
+	if ((rc = watcher_admit(h, e)))
 		goto fail;
-	}
-	pthread_mutex_lock(&h->list_lock);
-	rc = h->nwatch >= h->max_watches;
-	pthread_mutex_unlock(&h->list_lock);
-	if (rc) {
-		rc = kerr_set(e, KE_RATELIMIT, NULL, "too many open watches (limit %zu)", h->max_watches);
-		goto fail;
-	}
 	/* An opening comment makes the client see the stream as open at once. */
 	buf_addstr(&w->out, ": watching\n\n");
 	if (spec->have_rv) {
@@ -360,20 +401,43 @@ int hub_watch(struct hub *h, struct http_req *r, const struct hub_watch_spec *sp
 	} else if ((rc = snapshot(h, w, e))) {
 		goto fail;
 	}
-	rc = http_stream_start(r, "text/event-stream", &watcher_ops, w, &w->st);
-	if (rc != HTTP_STREAM)
-		goto fail;
-	pthread_mutex_lock(&h->list_lock);
-	w->next = h->watchers;
-	if (h->watchers)
-		h->watchers->prev = w;
-	h->watchers = w;
-	h->nwatch++;
-	pthread_mutex_unlock(&h->list_lock);
-	return HTTP_STREAM;
+	if ((rc = watcher_start(h, r, w)) == HTTP_STREAM)
+		return rc;
 fail:
 	if (rc == KE_NOMEM && !e->kcode)
 		kerr_set(e, rc, NULL, "out of memory");
+	watcher_free(w);
+	return rc;
+}
+
+int hub_feed(struct hub *h, struct http_req *r, const char *ns, const struct hub_feed_ops *ops, void *arg,
+	     struct kerr *e)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+	int rc;
+
+	if (!w)
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	w->hub = h;
+	buf_init(&w->out, WATCH_OUT_MAX);
+	w->ns = strdup(ns);
+	if (!w->ns) {
+		rc = kerr_set(e, KE_NOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	if ((rc = watcher_admit(h, e)))
+		goto fail;
+	buf_addstr(&w->out, ": watching\n\n");
+	/* Set before the stream starts, since read() may run at once; if it
+	 * cannot start, arg goes back to the caller. */
+	w->feed = ops;
+	w->feed_arg = arg;
+	if ((rc = watcher_start(h, r, w)) == HTTP_STREAM)
+		return rc;
+	w->feed = NULL;
+	if (rc == KE_NOMEM && !e->kcode)
+		kerr_set(e, rc, NULL, "out of memory");
+fail:
 	watcher_free(w);
 	return rc;
 }

@@ -42,6 +42,26 @@ struct hub_watch_spec {
  * that is too old still opens the stream, sends one `event: error` and ends. */
 int hub_watch(struct hub *h, struct http_req *r, const struct hub_watch_spec *spec, struct kerr *e);
 
+/* A feed: a stream whose frames its owner writes, e.g. one agent run's
+ * transcript. The hub wakes it like a watch (when a matching event is
+ * published, on heartbeats and at shutdown) and sends what fill() appends. */
+struct hub_feed_ops {
+	/* 1 when an event for kind/name in the feed's namespace concerns it.
+	 * Runs on the hub's notifier thread under its locks: compare, nothing more. */
+	int (*match)(void *arg, const char *kind, const char *name);
+	/* Appends what is new to out (capped by the hub); returns 1 when the
+	 * stream should end once that is sent. Runs on a server thread; may read
+	 * the store, must not wait for anything else. */
+	int (*fill)(void *arg, struct buf *out);
+	void (*release)(void *arg);
+};
+
+/* Opens a feed on request r in namespace ns and starts the SSE response.
+ * Returns HTTP_STREAM (arg then belongs to the feed: release() frees it), or
+ * a negative KE_* with e set (arg stays the caller's). */
+int hub_feed(struct hub *h, struct http_req *r, const char *ns, const struct hub_feed_ops *ops, void *arg,
+	     struct kerr *e);
+
 /* The Kubernetes-style path of an object. */
 int hub_object_path(struct buf *b, const char *kind, const char *ns, const char *name);
 

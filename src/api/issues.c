@@ -1,4 +1,5 @@
-/* Issue routes: open, list, read and edit; comments are in pulls_actions.c. */
+/* Opening an issue. Reading, listing, editing and commenting are shared with
+ * pull requests (pulls.c, pulls_actions.c); record_routes.c answers over HTTP. */
 #include "api/pulls.h"
 
 #include <string.h>
@@ -59,33 +60,4 @@ out:
 	json_decref(issue);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int h_issues_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *req = pulls_body(r), *issue = NULL;
-	int rc = api_issue_open(a, p, m->org, m->seg[0], req, http_req_correlation_id(r), &issue, &e);
-
-	json_decref(req);
-	return pulls_answer(r, rc, 201, issue, &e);
-}
-
-int h_issues_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return pulls_list_state(a, r, m, p, "Issue");
-}
-
-int h_issues_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *issue = NULL;
-	int rc = api_record_get(a, p, m->org, m->seg[0], "Issue", m->seg[1], &issue, &e);
-
-	return pulls_answer(r, rc, 200, issue, &e);
-}
-
-int h_issues_patch(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return pulls_patch_common(a, r, m, p, "Issue");
 }

@@ -1,5 +1,7 @@
-/* Pull request routes: open, list, read with fresh mergeability, files and
- * diff, edit and close. Reviews, checks and merges are in pulls_actions.c. */
+/* Pull requests (and issues, where they share the code): open, list, read
+ * with fresh mergeability, files and diff, edit and close. Reviews, checks,
+ * comments and merges are in pulls_actions.c; record_routes.c answers the
+ * routes over HTTP. */
 #include "api/pulls.h"
 
 #include <stdio.h>
@@ -131,8 +133,6 @@ int pulls_refresh(struct api *a, const struct repo_ctx *c, json_t **pr, struct k
 	return rc;
 }
 
-/* ---- routes ---- */
-
 struct opened {
 	const char *sender;
 };
@@ -220,19 +220,6 @@ deny:
 	return record_deny(a, p, "create", org, correlation_id, e);
 }
 
-int h_pulls_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	const char *warning = NULL;
-	json_t *req = pulls_body(r), *pr = NULL;
-	int rc = api_pull_open(a, p, m->org, m->seg[0], req, http_req_correlation_id(r), &pr, &warning, &e);
-
-	json_decref(req);
-	if (!rc && warning)
-		http_add_header(r, "Warning", "299 krate \"PullRequest spec.title must be descriptive\"");
-	return pulls_answer(r, rc, 201, pr, &e);
-}
-
 static int by_number_desc(const void *x, const void *y)
 {
 	json_int_t a = json_integer_value(json_object_get(json_object_get(*(json_t *const *)x, "spec"), "number"));
@@ -241,12 +228,48 @@ static int by_number_desc(const void *x, const void *y)
 	return a < b ? 1 : a > b ? -1 : 0;
 }
 
+int pulls_select(json_t *all, int (*keep)(json_t *o, const char *arg), const char *arg,
+		 int (*cmp)(const void *, const void *), json_t **items, struct kerr *e)
+{
+	json_t *o, **v = calloc(json_array_size(all) + 1, sizeof(*v));
+	size_t i, n = 0;
+
+	*items = json_array();
+	if (!v || !*items) {
+		free(v);
+		json_decref(*items);
+		*items = NULL;
+		json_decref(all);
+		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
+	}
+	json_array_foreach(all, i, o)
+		if (keep(o, arg))
+			v[n++] = o;
+	qsort(v, n, sizeof(*v), cmp);
+	for (i = 0; i < n; i++)
+		json_array_append(*items, v[i]);
+	free(v);
+	json_decref(all);
+	return 0;
+}
+
+/* 1 if the numbered record o is in state (open, closed, merged or all). */
+static int in_state(json_t *o, const char *state)
+{
+	const char *phase = pulls_str(o, "status", "phase");
+	int merged = phase && !strcmp(phase, "Merged"), closed = phase && !strcmp(phase, "Closed");
+
+	if (!json_is_integer(json_object_get(json_object_get(o, "spec"), "number")))
+		return 0;
+	return !strcmp(state, "all") || (!strcmp(state, "open") && !merged && !closed) ||
+	       (!strcmp(state, "merged") && merged) || (!strcmp(state, "closed") && (closed || merged));
+}
+
 int api_records_list(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
 		     const char *state, json_t **items, struct kerr *e)
 {
 	struct repo_ctx c;
-	json_t *all = NULL, *o, **v;
-	size_t i, n = 0;
+	json_t *all = NULL;
 	int rc;
 
 	*items = NULL;
@@ -258,48 +281,7 @@ int api_records_list(struct api *a, const struct principal *p, const char *org, 
 	if (!rc)
 		rc = record_list(a, &c, kind, 0, &all, e);
 	repo_ctx_free(&c);
-	if (rc)
-		return rc;
-	v = calloc(json_array_size(all) + 1, sizeof(*v));
-	*items = json_array();
-	if (!v || !*items) {
-		free(v);
-		json_decref(*items);
-		*items = NULL;
-		json_decref(all);
-		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	}
-	json_array_foreach(all, i, o) {
-		const char *phase = pulls_str(o, "status", "phase");
-		int merged = phase && !strcmp(phase, "Merged"), closed = phase && !strcmp(phase, "Closed");
-
-		if (!json_is_integer(json_object_get(json_object_get(o, "spec"), "number")))
-			continue;
-		if (!strcmp(state, "all") || (!strcmp(state, "open") && !merged && !closed) ||
-		    (!strcmp(state, "merged") && merged) || (!strcmp(state, "closed") && (closed || merged)))
-			v[n++] = o;
-	}
-	qsort(v, n, sizeof(*v), by_number_desc);
-	for (i = 0; i < n; i++)
-		json_array_append(*items, v[i]);
-	free(v);
-	json_decref(all);
-	return 0;
-}
-
-int pulls_list_state(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-		     const char *kind)
-{
-	struct kerr e = KERR_INIT;
-	json_t *items = NULL;
-	int rc = api_records_list(a, p, m->org, m->seg[0], kind, http_req_query(r, "state"), &items, &e);
-
-	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), &e);
-}
-
-int h_pulls_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return pulls_list_state(a, r, m, p, "PullRequest");
+	return rc ? rc : pulls_select(all, in_state, state, by_number_desc, items, e);
 }
 
 int api_record_get(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
@@ -319,15 +301,6 @@ int api_record_get(struct api *a, const struct principal *p, const char *org, co
 	}
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int h_pulls_get(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *pr = NULL;
-	int rc = api_record_get(a, p, m->org, m->seg[0], "PullRequest", m->seg[1], &pr, &e);
-
-	return pulls_answer(r, rc, 200, pr, &e);
 }
 
 int api_pull_files(struct api *a, const struct principal *p, const char *org, const char *repo, const char *number,
@@ -370,15 +343,6 @@ out:
 	json_decref(pr);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int h_pulls_files(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *cmp = NULL;
-	int rc = api_pull_files(a, p, m->org, m->seg[0], m->seg[1], &cmp, &e);
-
-	return pulls_answer(r, rc, 200, cmp, &e);
 }
 
 int api_record_update(struct api *a, const struct principal *p, const char *org, const char *repo, const char *kind,
@@ -485,24 +449,4 @@ out:
 	json_decref(obj);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int pulls_patch_common(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-		       const char *kind)
-{
-	struct kerr e = KERR_INIT;
-	const char *warning = NULL;
-	json_t *req = pulls_body(r), *obj = NULL;
-	int rc = api_record_update(a, p, m->org, m->seg[0], kind, m->seg[1], req, http_req_correlation_id(r), &obj,
-				   &warning, &e);
-
-	json_decref(req);
-	if (!rc && warning)
-		http_add_header(r, "Warning", "299 krate \"PullRequest spec.title must be descriptive\"");
-	return pulls_answer(r, rc, 200, obj, &e);
-}
-
-int h_pulls_patch(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return pulls_patch_common(a, r, m, p, "PullRequest");
 }

@@ -23,11 +23,10 @@ json_t *pulls_payload(const struct repo_ctx *c, json_t *pr, const char *sender);
 /* Recomputes an open pull request's mergeability and stores it when it
  * changed; *pr is replaced by the stored object. */
 int pulls_refresh(struct api *a, const struct repo_ctx *c, json_t **pr, struct kerr *e);
-/* GET .../pulls or .../issues with ?state=. */
-int pulls_list_state(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-		     const char *kind);
-/* PATCH of a PullRequest or Issue. */
-int pulls_patch_common(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-		       const char *kind);
+
+/* The objects of all that keep accepts (given arg), sorted by cmp, as a new
+ * array in *items; all is released either way. 0 or KE_NOMEM. */
+int pulls_select(json_t *all, int (*keep)(json_t *o, const char *arg), const char *arg,
+		 int (*cmp)(const void *, const void *), json_t **items, struct kerr *e);
 
 #endif

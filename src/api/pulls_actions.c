@@ -143,16 +143,6 @@ out:
 	return rc;
 }
 
-int h_pulls_review(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *req = pulls_body(r), *review = NULL;
-	int rc = api_pull_review(a, p, m->org, m->seg[0], m->seg[1], req, http_req_correlation_id(r), &review, &e);
-
-	json_decref(req);
-	return pulls_answer(r, rc, 201, review, &e);
-}
-
 static int by_rv(const void *x, const void *y)
 {
 	long long a = rv_num(*(json_t *const *)x), b = rv_num(*(json_t *const *)y);
@@ -160,13 +150,20 @@ static int by_rv(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+/* 1 if o targets target (a Comment's spec.target), or always when target is NULL. */
+static int targets(json_t *o, const char *target)
+{
+	const char *t = pulls_str(o, "spec", "target");
+
+	return !target || (t && !strcmp(t, target));
+}
+
 int api_record_children(struct api *a, const struct principal *p, const char *org, const char *repo,
 			const char *parent_kind, const char *number, const char *kind, json_t **items, struct kerr *e)
 {
 	const char *target = strcmp(kind, "Comment") ? NULL : parent_kind;
 	struct repo_ctx c;
-	json_t *parent = NULL, *all = NULL, **v, *o;
-	size_t i, n = 0;
+	json_t *parent = NULL, *all = NULL;
 	int rc;
 
 	*items = NULL;
@@ -178,55 +175,7 @@ int api_record_children(struct api *a, const struct principal *p, const char *or
 				 json_integer_value(json_object_get(json_object_get(parent, "spec"), "number")), &all, e);
 	json_decref(parent);
 	repo_ctx_free(&c);
-	if (rc)
-		return rc;
-	v = calloc(json_array_size(all) + 1, sizeof(*v));
-	*items = json_array();
-	if (!v || !*items) {
-		free(v);
-		json_decref(*items);
-		*items = NULL;
-		json_decref(all);
-		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
-	}
-	json_array_foreach(all, i, o) {
-		const char *t = pulls_str(o, "spec", "target");
-
-		if (!target || (t && !strcmp(t, target)))
-			v[n++] = o;
-	}
-	qsort(v, n, sizeof(*v), by_rv);
-	for (i = 0; i < n; i++)
-		json_array_append(*items, v[i]);
-	free(v);
-	json_decref(all);
-	return 0;
-}
-
-/* Lists kind for one number, oldest first. */
-static int list_oldest_first(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-			     const char *parent_kind, const char *kind)
-{
-	struct kerr e = KERR_INIT;
-	json_t *items = NULL;
-	int rc = api_record_children(a, p, m->org, m->seg[0], parent_kind, m->seg[1], kind, &items, &e);
-
-	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), &e);
-}
-
-int h_pulls_reviews(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return list_oldest_first(a, r, m, p, "PullRequest", "Review");
-}
-
-int h_pull_comments(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return list_oldest_first(a, r, m, p, "PullRequest", "Comment");
-}
-
-int h_issue_comments(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return list_oldest_first(a, r, m, p, "Issue", "Comment");
+	return rc ? rc : pulls_select(all, targets, target, by_rv, items, e);
 }
 
 int api_record_comment(struct api *a, const struct principal *p, const char *org, const char *repo,
@@ -286,28 +235,6 @@ out:
 	json_decref(parent);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-static int comment_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p,
-			  const char *target)
-{
-	struct kerr e = KERR_INIT;
-	json_t *req = pulls_body(r), *cm = NULL;
-	int rc = api_record_comment(a, p, m->org, m->seg[0], target, m->seg[1], req, http_req_correlation_id(r), &cm,
-				    &e);
-
-	json_decref(req);
-	return pulls_answer(r, rc, 201, cm, &e);
-}
-
-int h_pull_comment_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return comment_create(a, r, m, p, "PullRequest");
-}
-
-int h_issue_comment_create(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	return comment_create(a, r, m, p, "Issue");
 }
 
 static int check_name_ok(const char *s)
@@ -416,16 +343,6 @@ out:
 	json_decref(pr);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int h_pulls_check(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *req = pulls_body(r), *pr = NULL;
-	int rc = api_pull_check(a, p, m->org, m->seg[0], m->seg[1], req, http_req_correlation_id(r), &pr, &e);
-
-	json_decref(req);
-	return pulls_answer(r, rc, 200, pr, &e);
 }
 
 /* Refusal with the blockers as reasons: 409 NOT_MERGEABLE. */
@@ -562,16 +479,6 @@ out:
 	json_decref(pr);
 	repo_ctx_free(&c);
 	return rc;
-}
-
-int h_pulls_merge(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	json_t *req = pulls_body(r), *pr = NULL;
-	int rc = api_pull_merge(a, p, m->org, m->seg[0], m->seg[1], req, http_req_correlation_id(r), &pr, &e);
-
-	json_decref(req);
-	return pulls_answer(r, rc, 200, pr, &e);
 }
 
 /* 1 if updates has an entry for ref. */

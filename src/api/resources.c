@@ -103,8 +103,8 @@ static int do_get(struct api *a, struct http_req *r, const struct principal *p, 
 {
 	struct kerr e = KERR_INIT;
 	struct target t;
-	char *json = NULL;
-	size_t len;
+	char *json = NULL, *shown;
+	size_t len, shown_len;
 	int rc = resolve_target(a, r, p, route_org, kind, name, 0, &t, &e);
 
 	if (!rc) {
@@ -116,6 +116,16 @@ static int do_get(struct api *a, struct http_req *r, const struct principal *p, 
 		api_fail(r, &e);
 		kerr_clear(&e);
 		return HTTP_DONE;
+	}
+	rc = api_redact_text(json, len, &shown, &shown_len);
+	if (rc < 0) {
+		free(json);
+		return api_failf(r, rc, NULL, "cannot read %s %s", t.kd->kind, name);
+	}
+	if (rc) {
+		free(json);
+		json = shown;
+		len = shown_len;
 	}
 	http_respond_owned(r, 200, "application/json", json, len);
 	return HTTP_DONE;
@@ -191,10 +201,17 @@ static int do_list(struct api *a, struct http_req *r, const struct principal *p,
 	if (!rc)
 		rc = buf_addstr(&out, "},\"items\":[");
 	for (i = 0; !rc && i < res.n; i++) {
+		char *shown = NULL;
+		size_t shown_len;
+		int red = api_redact_text(res.items[i], res.lens[i], &shown, &shown_len);
+
 		if (i)
 			rc = buf_addch(&out, ',');
+		if (!rc && red < 0)
+			rc = red;
 		if (!rc)
-			rc = buf_add(&out, res.items[i], res.lens[i]);
+			rc = red ? buf_add(&out, shown, shown_len) : buf_add(&out, res.items[i], res.lens[i]);
+		free(shown);
 	}
 	if (!rc)
 		rc = buf_addstr(&out, "]}");
@@ -202,7 +219,8 @@ static int do_list(struct api *a, struct http_req *r, const struct principal *p,
 	buf_free(&selb);
 	if (rc) {
 		buf_free(&out);
-		return api_failf(r, rc, NULL, "the list is too large; use limit and continue");
+		return api_failf(r, rc, NULL, "%s", rc == KE_TOOBIG ? "the list is too large; use limit and continue"
+								: "cannot read the list");
 	}
 	{
 		size_t len;
@@ -249,11 +267,8 @@ static int admit_doc(struct api *a, const struct principal *p, const char *route
 	struct admission_ctx ctx = { route_org };
 	const struct kind_def *kd;
 	const char *org;
-	/* A webhook secret is sealed before anything else sees the object. */
-	int rc = api_seal_doc(a, doc, e);
+	int rc = admission_check(doc, &ctx, &kd, e);
 
-	if (!rc)
-		rc = admission_check(doc, &ctx, &kd, e);
 	if (rc)
 		return rc;
 	*kdp = kd;
@@ -320,6 +335,9 @@ static int admit_docs(struct api *a, const struct principal *p, const char *rout
 		json_t *doc = json_array_get(docs, i);
 
 		rc = admit_doc(a, p, route_org, docs, i, &kd, e);
+		/* Secrets are sealed once the object may be written, and before it is. */
+		if (!rc)
+			rc = api_seal_doc(a, doc, e);
 		if (rc) {
 			/* never echo a namespace the caller may not see */
 			if (!e->resource && json_is_object(doc) && e->kcode != KE_NOTFOUND)
@@ -462,8 +480,8 @@ int api_apply_sync(struct api *a, const struct principal *p, const char *route_o
 	if (!rc) {
 		*results = json_array();
 		for (i = 0; i < n; i++)
-			json_array_append_new(*results, json_pack("{s:i, s:O}", "status", ops[i].created ? 201 : 200,
-								  "object", ops[i].result));
+			json_array_append_new(*results, json_pack("{s:i, s:o}", "status", ops[i].created ? 201 : 200,
+								  "object", api_redacted(ops[i].result)));
 	}
 out:
 	for (i = 0; i < nops; i++)
@@ -583,14 +601,15 @@ static int do_put(struct api *a, struct http_req *r, const struct principal *p, 
 		}
 	} else {
 		ctx.org = t.org;
-		if (api_seal_doc(a, doc, &e) || admission_check(doc, &ctx, &kd, &e) ||
-		    api_policy_check(a, t.org, doc, &e))
+		if (admission_check(doc, &ctx, &kd, &e) || api_policy_check(a, t.org, doc, &e))
 			goto deny;
 		if (kd != t.kd || strcmp(obj_str(doc, "metadata", "name"), name) ||
 		    strcmp(obj_str(doc, "metadata", "namespace"), t.ns)) {
 			kerr_set(&e, KE_INVALID, NULL, "the body's kind, namespace and name must match the URL");
 			goto deny;
 		}
+		if (api_seal_doc(a, doc, &e))
+			goto deny;
 	}
 	w = write_req_new(a, r, p, 1, verb, t.org, res.data);
 	if (!w) {

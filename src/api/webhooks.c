@@ -1,5 +1,5 @@
-/* The API's side of webhooks: sealing subscription secrets on write, event
- * deliveries for the change that causes them, and redelivery. */
+/* The API's side of webhooks: event deliveries for the change that causes
+ * them, and redelivery (subscription secrets are sealed in sealed.c). */
 #include "api/api_internal.h"
 #include "core/util.h"
 #include "model/admission.h"
@@ -7,20 +7,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-int api_seal_doc(struct api *a, json_t *doc, struct kerr *e)
-{
-	const struct kind_def *kd = kinds_lookup(json_string_value(json_object_get(doc, "kind")));
-
-	if (!kd || strcmp(kd->kind, "WebhookSubscription") || !json_object_get(json_object_get(doc, "spec"), "secret"))
-		return 0;
-	if (!a->webhook) {
-		/* Never store it in clear instead. */
-		kerr_add_reason(e, "Unsupported", "spec.secret", "this server cannot seal webhook secrets");
-		return kerr_set(e, KE_UNPROCESSABLE, "INVALID_RESOURCE", "WebhookSubscription is invalid: spec.secret");
-	}
-	return webhook_seal_subscription(a->webhook, doc, e);
-}
 
 int api_event_docs(struct api *a, const char *org, const char *event, json_t *payload, json_t *docs_out,
 		   struct kerr *e)

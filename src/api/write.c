@@ -69,18 +69,18 @@ static void respond_result(struct write_req *w)
 	switch (w->reply) {
 	case REPLY_OBJECT:
 		http_respond_json(w->r, w->ops[0].created || w->ops[0].type == STORE_OP_CREATE ? 201 : 200,
-				  json_incref(w->ops[0].result));
+				  api_redacted(w->ops[0].result));
 		break;
 	case REPLY_DELETED:
-		http_respond_json(w->r, 200, json_incref(w->ops[0].result));
+		http_respond_json(w->r, 200, api_redacted(w->ops[0].result));
 		break;
 	case REPLY_ITEMS:
 		items = json_array();
 		for (i = 0; i < w->nreply; i++) {
 			int created = w->ops[i].created || w->ops[i].type == STORE_OP_CREATE;
 
-			json_array_append_new(items, json_pack("{s:i, s:O}", "status", created ? 201 : 200,
-							       "object", w->ops[i].result));
+			json_array_append_new(items, json_pack("{s:i, s:o}", "status", created ? 201 : 200,
+							       "object", api_redacted(w->ops[i].result)));
 		}
 		http_respond_json(w->r, 200, json_pack("{s:o}", "items", items));
 		break;

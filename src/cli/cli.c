@@ -81,16 +81,23 @@ void cli_usage(void)
 	       "the server defaults to " CLI_DEFAULT_SERVER ".\n");
 }
 
+int cli_usage_verror(const char *usage, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "error: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\nusage: %s\n", usage);
+	return 2;
+}
+
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, "error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = cli_usage_verror(ctx->cmd->usage, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", ctx->cmd->usage);
-	return 2;
+	return rc;
 }
 
 void cli_report_error(const json_t *envelope, long status, const char *prefix)

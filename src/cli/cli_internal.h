@@ -6,6 +6,7 @@
 #ifndef KRATE_CLI_INTERNAL_H
 #define KRATE_CLI_INTERNAL_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -130,6 +131,12 @@ struct cli_target {
 	const char *token;
 };
 void cli_resolve(const struct cli_args *a, const struct cli_config *c, struct cli_target *t);
+
+/* ---- input ---- */
+
+/* Reads all of the file name ("-": stdin) into out, whose max caps it;
+ * errors are printed. Returns the exit code, 0 or 1. */
+int cli_read_input(const char *name, struct buf *out);
 
 /* ---- URLs ---- */
 
@@ -269,6 +276,8 @@ void cli_report_error(const json_t *envelope, long status, const char *prefix);
 /* Prints "error: <msg>" and the command's usage line to stderr; returns 2. */
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Prints "error: <fmt with ap>" and "usage: <usage>" to stderr; returns 2. */
+int cli_usage_verror(const char *usage, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Performs a request and reports failures on stderr: unreachable server or a
  * non-2xx status print the error and return 1 (nothing stored). Warning
  * headers print as "warning: <text>" on stderr, whatever the status. On success
@@ -323,20 +332,35 @@ struct cli_sub {
 	const char *usage;
 };
 
+/* What `krate pr` or `krate issue` works on; the parts its subcommands share. */
+struct cli_rec_type {
+	const char *coll;               /* its route under the repository: "pulls" or "issues" */
+	const char *what;               /* "pull request" or "issue", in messages */
+	const char *none;               /* what `list` says when nothing matches */
+	const char *const *states;      /* the values of `list --state` (NULL-terminated) */
+	const char *states_text;        /* the same, as text for the usage error */
+	int (*table)(const json_t *items, struct cli_table *t);   /* the table of `list` */
+	/* Sets the fields of `create` besides --body; 0 or the exit code of a usage error. */
+	int (*create_fields)(const struct cli_rec *rec, const struct cli_args *a, json_t *body);
+};
+
 /* What a subcommand works on. */
 struct cli_rec {
 	const struct cli_sub *sub;
 	struct buf base;        /* /api/orgs/ORG/repositories/REPO, encoded (owned by cli_run_sub) */
 	long long number;       /* N, or 0 for subcommands without one */
+	const struct cli_rec_type *type;
 };
 
 /* Finds the subcommand named by the first argument, parses argv again with
  * its options (one it does not take is a usage error), checks -r/-n, N, -o
- * and --body/--body-file, and runs it. Returns the exit code. */
-int cli_run_sub(struct cli_ctx *ctx, const struct cli_sub *subs, size_t nsubs);
+ * and --body/--body-file, and runs it on type. Returns the exit code. */
+int cli_run_sub(struct cli_ctx *ctx, const struct cli_rec_type *type, const struct cli_sub *subs, size_t nsubs);
 /* Prints "error: <msg>" and the subcommand's usage line to stderr; returns 2. */
 int cli_sub_usage_error(const struct cli_rec *rec, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* 1 if s is one of the NULL-terminated allowed. */
+int cli_one_of(const char *s, const char *const *allowed);
 /* A record number: decimal digits only, 1 .. 10^15. 0 or KE_INVALID. */
 int cli_parse_number(const char *s, long long *out);
 /* "/api/orgs/ORG/repositories/REPO" into out from -r (REPO or ORG/REPO), -n
@@ -345,6 +369,11 @@ int cli_parse_number(const char *s, long long *out);
 int cli_repo_path(const char *repo, const char *org, const char *cfg_org, struct buf *out, struct kerr *e);
 /* rec's base + "/" + coll + "/N" (when rec has a number) + tail (may be NULL) into out. */
 int cli_rec_path(const struct cli_rec *rec, const char *coll, const char *tail, struct buf *out);
+/* method on rec's route (its type's collection, "/N" when it has a number,
+ * then tail, which may be NULL) with body as JSON (NULL: no body); *out gets
+ * the parsed answer (new ref). Failures are printed; returns the exit code. */
+int cli_rec_call(struct cli_ctx *ctx, const struct cli_rec *rec, const char *method, const char *tail,
+		 const json_t *body, json_t **out);
 /* --line-comment PATH:LINE:TEXT as {"path","line","body"} (new ref in *out):
  * the first ":<digits>:" ends the path, so a path may hold other colons. */
 int cli_line_comment(const char *s, json_t **out, struct kerr *e);
@@ -371,13 +400,18 @@ int cli_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_oom(void);
 /* obj[part][key] as a string, or NULL. */
 const char *cli_str_at(const json_t *obj, const char *part, const char *key);
-/* "<what> #N opened: <title>" for the record the server created; the exit code. */
-int cli_print_opened(const char *what, const json_t *obj);
-/* POST <coll>/N/comments from --body or --body-file, then "commented on <what> #N". */
-int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what);
-/* PATCH <coll>/N {"state": state} (open|closed), then "<what> #N reopened|closed". */
-int cli_rec_set_state(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what,
-		      const char *state);
+
+/* Subcommands both commands have, on rec's type; each returns the exit code. */
+/* POSTs a body with --title (required), the type's create_fields and --body
+ * to the collection, then "<what> #N opened: <title>". */
+int cli_rec_create(struct cli_ctx *ctx, const struct cli_rec *rec);
+/* GET of the collection (with --state), printed as a table or JSON (-o). */
+int cli_rec_list(struct cli_ctx *ctx, const struct cli_rec *rec);
+/* POST N/comments from --body or --body-file, then "commented on <what> #N". */
+int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec);
+/* PATCH N {"state": "closed" or "open"}, then "<what> #N closed" or "... reopened". */
+int cli_rec_close(struct cli_ctx *ctx, const struct cli_rec *rec);
+int cli_rec_reopen(struct cli_ctx *ctx, const struct cli_rec *rec);
 
 /* Rendering of pull requests and issues (cmd_pr.c, cmd_issue.c). Tables get
  * their header row here; the texts are appended to out. */

@@ -1,38 +1,9 @@
 /* `krate apply -f FILE|-`: sends each file as-is and reports every object. */
 #include "cli/cli_internal.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int read_input(const char *name, struct buf *out)
-{
-	FILE *f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-
-	if (!f) {
-		fprintf(stderr, "error: cannot open %s: %s\n", name, strerror(errno));
-		return 1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_add(out, chunk, n)) {
-			fprintf(stderr, "error: %s is larger than %u MiB\n", name, CLI_BODY_MAX >> 20);
-			rc = 1;
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "error: cannot read %s\n", name);
-		rc = 1;
-	}
-out:
-	if (f != stdin)
-		fclose(f);
-	return rc;
-}
 
 /* Prints "<kind>/<name> created|configured" for an applied object. */
 static int report_object(const json_t *obj, long status)
@@ -89,7 +60,7 @@ static int apply_one(struct cli_ctx *ctx, const char *file, const char *path)
 	long status = 0;
 	int rc = 1;
 
-	if (read_input(file, &body))
+	if (cli_read_input(file, &body))
 		goto out;
 	if (cli_call(ctx, "POST", path, cli_sniff_type(body.data, body.len),
 		     body.data ? body.data : "", body.len, &resp, &status))

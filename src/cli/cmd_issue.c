@@ -144,98 +144,33 @@ static int set_names(json_t *obj, const char *key, const char *const *v, size_t 
 	return json_object_set_new(obj, key, arr) ? KE_NOMEM : 0;
 }
 
-static int issue_create(struct cli_ctx *ctx, const struct cli_rec *rec)
+/* The fields of `issue create`: title, labels and assignees. */
+static int create_fields(const struct cli_rec *rec, const struct cli_args *a, json_t *body)
 {
-	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	json_t *body, *resp = NULL;
-	int rc;
-
-	if (!a->title)
-		return cli_sub_usage_error(rec, "give the title with --title T");
-	body = json_object();
-	if (!body)
-		return cli_oom();
 	if (cli_set_text(body, "title", a->title) ||
 	    (a->nlabels && set_names(body, "labels", a->labels, a->nlabels)) ||
-	    (a->nassignees && set_names(body, "assignees", a->assignees, a->nassignees))) {
-		rc = cli_sub_usage_error(rec, "--title, --label and --assignee must be UTF-8 text");
-		goto out;
-	}
-	rc = cli_set_body(rec, a, body);
-	if (rc)
-		goto out;
-	rc = 1;
-	if (cli_rec_path(rec, "issues", NULL, &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_print_opened("issue", resp);
-out:
-	json_decref(resp);
-	json_decref(body);
-	buf_free(&path);
-	return rc;
+	    (a->nassignees && set_names(body, "assignees", a->assignees, a->nassignees)))
+		return cli_sub_usage_error(rec, "--title, --label and --assignee must be UTF-8 text");
+	return 0;
 }
 
-static int issue_list(struct cli_ctx *ctx, const struct cli_rec *rec)
+/* The table of `issue list`: ages are counted from now. */
+static int issue_table(const json_t *items, struct cli_table *t)
 {
-	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	struct cli_table t = { 0 };
-	json_t *resp = NULL, *items;
-	int rc = 1;
-
-	if (a->state && strcmp(a->state, "open") && strcmp(a->state, "closed") && strcmp(a->state, "all"))
-		return cli_sub_usage_error(rec, "--state must be open, closed or all");
-	if (cli_rec_path(rec, "issues", NULL, &path) || (a->state && cli_query_add(&path, "state", a->state))) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &resp, NULL))
-		goto out;
-	items = json_object_get(resp, "items");
-	if (!json_is_array(items)) {
-		fprintf(stderr, "error: the server's list has no items\n");
-		goto out;
-	}
-	if (a->output && !strcmp(a->output, "json")) {
-		rc = cli_print_json(resp);
-	} else if (json_array_size(items) == 0) {
-		fprintf(stderr, "No issues found\n");
-		rc = 0;
-	} else if (cli_issue_table(items, util_now_seconds(), &t)) {
-		cli_oom();
-	} else {
-		rc = cli_print_table(&t);
-	}
-out:
-	table_free(&t);
-	json_decref(resp);
-	buf_free(&path);
-	return rc;
+	return cli_issue_table(items, util_now_seconds(), t);
 }
 
 static int issue_view(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
-	struct buf path = BUF_INIT(0), text = BUF_INIT(0);
+	struct buf text = BUF_INIT(0);
 	json_t *issue = NULL, *comments = NULL, *both = NULL;
-	int rc = 1;
+	int rc = cli_rec_call(ctx, rec, "GET", NULL, NULL, &issue);
 
-	if (cli_rec_path(rec, "issues", NULL, &path)) {
-		cli_oom();
+	if (!rc)
+		rc = cli_rec_call(ctx, rec, "GET", "/comments", NULL, &comments);
+	if (rc)
 		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &issue, NULL))
-		goto out;
-	if (cli_rec_path(rec, "issues", "/comments", &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &comments, NULL))
-		goto out;
+	rc = 1;
 	if (!json_is_array(json_object_get(comments, "items"))) {
 		fprintf(stderr, "error: the server's list of comments has no items\n");
 		goto out;
@@ -253,7 +188,6 @@ out:
 	json_decref(comments);
 	json_decref(issue);
 	buf_free(&text);
-	buf_free(&path);
 	return rc;
 }
 
@@ -286,7 +220,6 @@ fail:
 static int issue_edit(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
 	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
 	json_t *body, *issue = NULL, *resp = NULL, *labels;
 	int rc;
 
@@ -302,60 +235,40 @@ static int issue_edit(struct cli_ctx *ctx, const struct cli_rec *rec)
 		goto out;
 	}
 	rc = cli_set_body(rec, a, body);
-	if (rc)
-		goto out;
-	rc = 1;
-	if (cli_rec_path(rec, "issues", NULL, &path)) {
-		cli_oom();
-		goto out;
-	}
 	/* PATCH replaces the labels: send the current ones plus the new. */
-	if (a->nadd_labels) {
-		if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &issue, NULL))
-			goto out;
+	if (!rc && a->nadd_labels && !(rc = cli_rec_call(ctx, rec, "GET", NULL, NULL, &issue))) {
 		labels = merged_labels(issue, a);
-		if (!labels || json_object_set_new(body, "labels", labels)) {
+		if (!labels || json_object_set_new(body, "labels", labels))
 			rc = cli_sub_usage_error(rec, "--add-label must be UTF-8 text");
-			goto out;
-		}
 	}
-	if (cli_call_json(ctx, "PATCH", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_say("issue #%lld updated", rec->number);
+	if (!rc)
+		rc = cli_rec_call(ctx, rec, "PATCH", NULL, body, &resp);
+	if (!rc)
+		rc = cli_say("issue #%lld updated", rec->number);
 out:
 	json_decref(resp);
 	json_decref(issue);
 	json_decref(body);
-	buf_free(&path);
 	return rc;
 }
 
-static int issue_comment(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_comment(ctx, rec, "issues", "issue");
-}
+static const char *const list_states[] = { "open", "closed", "all", NULL };
 
-static int issue_close(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_set_state(ctx, rec, "issues", "issue", "closed");
-}
-
-static int issue_reopen(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_set_state(ctx, rec, "issues", "issue", "open");
-}
+static const struct cli_rec_type issues = {
+	"issues", "issue", "No issues found", list_states, "open, closed or all", issue_table, create_fields,
+};
 
 static const struct cli_sub subs[] = {
-	{ "create", OPT_TITLE | OPT_BODY | OPT_LABEL | OPT_ASSIGNEE, 0, issue_create, U_CREATE },
-	{ "list", OPT_STATE | OPT_OUTPUT, 0, issue_list, U_LIST },
+	{ "create", OPT_TITLE | OPT_BODY | OPT_LABEL | OPT_ASSIGNEE, 0, cli_rec_create, U_CREATE },
+	{ "list", OPT_STATE | OPT_OUTPUT, 0, cli_rec_list, U_LIST },
 	{ "view", OPT_OUTPUT, 1, issue_view, U_VIEW },
-	{ "comment", OPT_BODY, 1, issue_comment, U_COMMENT },
+	{ "comment", OPT_BODY, 1, cli_rec_comment, U_COMMENT },
 	{ "edit", OPT_TITLE | OPT_BODY | OPT_ADD_LABEL | OPT_ASSIGNEE, 1, issue_edit, U_EDIT },
-	{ "close", 0, 1, issue_close, U_CLOSE },
-	{ "reopen", 0, 1, issue_reopen, U_REOPEN },
+	{ "close", 0, 1, cli_rec_close, U_CLOSE },
+	{ "reopen", 0, 1, cli_rec_reopen, U_REOPEN },
 };
 
 int cmd_issue(struct cli_ctx *ctx)
 {
-	return cli_run_sub(ctx, subs, sizeof(subs) / sizeof(subs[0]));
+	return cli_run_sub(ctx, &issues, subs, sizeof(subs) / sizeof(subs[0]));
 }

@@ -24,14 +24,6 @@
 const char cmd_pr_usage[] = U_CREATE "\n  " U_LIST "\n  " U_VIEW "\n  " U_DIFF "\n  " U_REVIEW "\n  " U_CHECK
 			    "\n  " U_MERGE "\n  " U_COMMENT "\n  " U_CLOSE "\n  " U_REOPEN;
 
-static int one_of(const char *s, const char *const *allowed)
-{
-	for (; *allowed; allowed++)
-		if (!strcmp(s, *allowed))
-			return 1;
-	return 0;
-}
-
 /* ---- rendering ---- */
 
 int cli_pr_table(const json_t *items, struct cli_table *t)
@@ -216,104 +208,29 @@ int cli_pr_view_text(const json_t *pr, struct buf *out)
 
 /* ---- subcommands ---- */
 
-static int pr_create(struct cli_ctx *ctx, const struct cli_rec *rec)
+/* The fields of `pr create`: title, source and target. */
+static int create_fields(const struct cli_rec *rec, const struct cli_args *a, json_t *body)
 {
-	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	json_t *body = NULL, *resp = NULL;
-	int rc;
-
-	if (!a->title)
-		return cli_sub_usage_error(rec, "give the title with --title T");
 	if (!a->source)
 		return cli_sub_usage_error(rec, "give the branch to merge with --source BRANCH");
-	body = json_object();
-	if (!body)
-		return cli_oom();
 	if (cli_set_text(body, "title", a->title) || cli_set_text(body, "sourceRef", a->source) ||
-	    (a->target && cli_set_text(body, "targetRef", a->target))) {
-		rc = cli_sub_usage_error(rec, "--title, --source and --target must be UTF-8 text");
-		goto out;
-	}
-	rc = cli_set_body(rec, a, body);
-	if (rc)
-		goto out;
-	rc = 1;
-	if (cli_rec_path(rec, "pulls", NULL, &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_print_opened("pull request", resp);
-out:
-	json_decref(resp);
-	json_decref(body);
-	buf_free(&path);
-	return rc;
-}
-
-static int pr_list(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	static const char *const states[] = { "open", "closed", "merged", "all", NULL };
-	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	struct cli_table t = { 0 };
-	json_t *resp = NULL, *items;
-	int rc = 1;
-
-	if (a->state && !one_of(a->state, states))
-		return cli_sub_usage_error(rec, "--state must be open, closed, merged or all");
-	if (cli_rec_path(rec, "pulls", NULL, &path) || (a->state && cli_query_add(&path, "state", a->state))) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &resp, NULL))
-		goto out;
-	items = json_object_get(resp, "items");
-	if (!json_is_array(items)) {
-		fprintf(stderr, "error: the server's list has no items\n");
-		goto out;
-	}
-	if (a->output && !strcmp(a->output, "json")) {
-		rc = cli_print_json(resp);
-	} else if (json_array_size(items) == 0) {
-		fprintf(stderr, "No pull requests found\n");
-		rc = 0;
-	} else if (cli_pr_table(items, &t)) {
-		cli_oom();
-	} else {
-		rc = cli_print_table(&t);
-	}
-out:
-	table_free(&t);
-	json_decref(resp);
-	buf_free(&path);
-	return rc;
+	    (a->target && cli_set_text(body, "targetRef", a->target)))
+		return cli_sub_usage_error(rec, "--title, --source and --target must be UTF-8 text");
+	return 0;
 }
 
 static int pr_view(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
-	struct buf path = BUF_INIT(0), text = BUF_INIT(0);
+	struct buf text = BUF_INIT(0);
 	json_t *pr = NULL;
-	int rc = 1;
+	int rc = cli_rec_call(ctx, rec, "GET", NULL, NULL, &pr);
 
-	if (cli_rec_path(rec, "pulls", NULL, &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &pr, NULL))
-		goto out;
-	if (ctx->args.output && !strcmp(ctx->args.output, "json"))
+	if (!rc && ctx->args.output && !strcmp(ctx->args.output, "json"))
 		rc = cli_print_json(pr);
-	else if (cli_pr_view_text(pr, &text))
-		cli_oom();
-	else
-		rc = cli_print_buf(&text);
-out:
+	else if (!rc)
+		rc = cli_pr_view_text(pr, &text) ? cli_oom() : cli_print_buf(&text);
 	json_decref(pr);
 	buf_free(&text);
-	buf_free(&path);
 	return rc;
 }
 
@@ -343,19 +260,15 @@ static int write_patch(const char *p, size_t n)
 
 static int pr_diff(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
-	struct buf path = BUF_INIT(0);
 	json_t *resp = NULL, *patch;
-	int rc = 1;
+	int rc = cli_rec_call(ctx, rec, "GET", "/files", NULL, &resp);
 
-	if (cli_rec_path(rec, "pulls", "/files", &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &resp, NULL))
+	if (rc)
 		goto out;
 	patch = json_object_get(resp, "patch");
 	if (!json_is_string(patch)) {
 		fprintf(stderr, "error: the server's answer has no patch\n");
+		rc = 1;
 		goto out;
 	}
 	rc = write_patch(json_string_value(patch), json_string_length(patch));
@@ -363,7 +276,6 @@ static int pr_diff(struct cli_ctx *ctx, const struct cli_rec *rec)
 		fprintf(stderr, "warning: the patch is cut short; the server sends at most 1 MiB of it\n");
 out:
 	json_decref(resp);
-	buf_free(&path);
 	return rc;
 }
 
@@ -371,7 +283,6 @@ static int pr_review(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
 	const struct cli_args *a = &ctx->args;
 	const char *decision = a->approve ? "approved" : a->request_changes ? "changes-requested" : "commented";
-	struct buf path = BUF_INIT(0);
 	struct kerr e = KERR_INIT;
 	json_t *body = NULL, *comments = NULL, *c, *resp = NULL;
 	size_t i;
@@ -400,22 +311,15 @@ static int pr_review(struct cli_ctx *ctx, const struct cli_rec *rec)
 		goto out;
 	}
 	rc = cli_set_body(rec, a, body);
-	if (rc)
-		goto out;
-	rc = 1;
-	if (cli_rec_path(rec, "pulls", "/reviews", &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_say("reviewed pull request #%lld: %s", rec->number, decision);
+	if (!rc)
+		rc = cli_rec_call(ctx, rec, "POST", "/reviews", body, &resp);
+	if (!rc)
+		rc = cli_say("reviewed pull request #%lld: %s", rec->number, decision);
 out:
 	kerr_clear(&e);
 	json_decref(resp);
 	json_decref(comments);
 	json_decref(body);
-	buf_free(&path);
 	return rc;
 }
 
@@ -423,36 +327,28 @@ static int pr_check(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
 	static const char *const states[] = { "pending", "success", "failure", NULL };
 	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	json_t *body = NULL, *resp = NULL;
+	json_t *body, *resp = NULL;
 	char *name = NULL;
 	int rc;
 
 	if (!a->check_name)
 		return cli_sub_usage_error(rec, "give the check's name with --name NAME");
-	if (!a->state || !one_of(a->state, states))
+	if (!a->state || !cli_one_of(a->state, states))
 		return cli_sub_usage_error(rec, "--state must be pending, success or failure");
 	body = json_pack("{s:s}", "state", a->state);
 	if (!body)
 		return cli_oom();
-	if (cli_set_text(body, "name", a->check_name) || (a->url && cli_set_text(body, "detailsUrl", a->url))) {
+	if (cli_set_text(body, "name", a->check_name) || (a->url && cli_set_text(body, "detailsUrl", a->url)))
 		rc = cli_sub_usage_error(rec, "--name and --url must be UTF-8 text");
-		goto out;
-	}
-	rc = 1;
-	name = cli_clean_text(a->check_name);
-	if (!name || cli_rec_path(rec, "pulls", "/checks", &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_say("check %s on pull request #%lld: %s", name, rec->number, a->state);
-out:
+	else if (!(name = cli_clean_text(a->check_name)))
+		rc = cli_oom();
+	else
+		rc = cli_rec_call(ctx, rec, "POST", "/checks", body, &resp);
+	if (!rc)
+		rc = cli_say("check %s on pull request #%lld: %s", name, rec->number, a->state);
 	free(name);
 	json_decref(resp);
 	json_decref(body);
-	buf_free(&path);
 	return rc;
 }
 
@@ -460,66 +356,49 @@ static int pr_merge(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
 	static const char *const strategies[] = { "merge", "squash", "fast-forward", NULL };
 	const struct cli_args *a = &ctx->args;
-	struct buf path = BUF_INIT(0);
-	json_t *body = NULL, *resp = NULL;
+	json_t *body, *resp = NULL;
 	char *sha = NULL, *strategy = NULL;
-	int rc = 1;
+	int rc;
 
-	if (a->strategy && !one_of(a->strategy, strategies))
+	if (a->strategy && !cli_one_of(a->strategy, strategies))
 		return cli_sub_usage_error(rec, "--strategy must be merge, squash or fast-forward");
 	body = a->strategy ? json_pack("{s:s}", "strategy", a->strategy) : json_object();
-	if (!body || cli_rec_path(rec, "pulls", "/merge", &path)) {
-		cli_oom();
-		goto out;
-	}
 	/* A refusal (409 NOT_MERGEABLE) prints each blocker as a reason. */
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
-		goto out;
-	sha = cli_clean_text(cli_str_at(resp, "status", "mergeCommit"));
-	strategy = cli_clean_text(cli_str_at(resp, "status", "mergeStrategy"));
-	if (!sha || !strategy) {
-		cli_oom();
-		goto out;
+	rc = body ? cli_rec_call(ctx, rec, "POST", "/merge", body, &resp) : cli_oom();
+	if (!rc) {
+		sha = cli_clean_text(cli_str_at(resp, "status", "mergeCommit"));
+		strategy = cli_clean_text(cli_str_at(resp, "status", "mergeStrategy"));
+		rc = sha && strategy ? cli_say("pull request #%lld merged (%s): %s", rec->number, strategy, sha)
+				     : cli_oom();
 	}
-	rc = cli_say("pull request #%lld merged (%s): %s", rec->number, strategy, sha);
-out:
 	free(sha);
 	free(strategy);
 	json_decref(resp);
 	json_decref(body);
-	buf_free(&path);
 	return rc;
 }
 
-static int pr_comment(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_comment(ctx, rec, "pulls", "pull request");
-}
+static const char *const list_states[] = { "open", "closed", "merged", "all", NULL };
 
-static int pr_close(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_set_state(ctx, rec, "pulls", "pull request", "closed");
-}
-
-static int pr_reopen(struct cli_ctx *ctx, const struct cli_rec *rec)
-{
-	return cli_rec_set_state(ctx, rec, "pulls", "pull request", "open");
-}
+static const struct cli_rec_type pulls = {
+	"pulls", "pull request", "No pull requests found", list_states, "open, closed, merged or all", cli_pr_table,
+	create_fields,
+};
 
 static const struct cli_sub subs[] = {
-	{ "create", OPT_TITLE | OPT_REFS | OPT_BODY, 0, pr_create, U_CREATE },
-	{ "list", OPT_STATE | OPT_OUTPUT, 0, pr_list, U_LIST },
+	{ "create", OPT_TITLE | OPT_REFS | OPT_BODY, 0, cli_rec_create, U_CREATE },
+	{ "list", OPT_STATE | OPT_OUTPUT, 0, cli_rec_list, U_LIST },
 	{ "view", OPT_OUTPUT, 1, pr_view, U_VIEW },
 	{ "diff", 0, 1, pr_diff, U_DIFF },
 	{ "review", OPT_DECISION | OPT_BODY | OPT_LINE_COMMENT, 1, pr_review, U_REVIEW },
 	{ "check", OPT_CHECK | OPT_STATE, 1, pr_check, U_CHECK },
 	{ "merge", OPT_STRATEGY, 1, pr_merge, U_MERGE },
-	{ "comment", OPT_BODY, 1, pr_comment, U_COMMENT },
-	{ "close", 0, 1, pr_close, U_CLOSE },
-	{ "reopen", 0, 1, pr_reopen, U_REOPEN },
+	{ "comment", OPT_BODY, 1, cli_rec_comment, U_COMMENT },
+	{ "close", 0, 1, cli_rec_close, U_CLOSE },
+	{ "reopen", 0, 1, cli_rec_reopen, U_REOPEN },
 };
 
 int cmd_pr(struct cli_ctx *ctx)
 {
-	return cli_run_sub(ctx, subs, sizeof(subs) / sizeof(subs[0]));
+	return cli_run_sub(ctx, &pulls, subs, sizeof(subs) / sizeof(subs[0]));
 }

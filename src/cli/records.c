@@ -1,9 +1,8 @@
 /* Shared by `krate pr` and `krate issue`: subcommand dispatch, the repository
- * a command works on, record numbers, user text for request bodies, and the
- * text layout of a record's view. */
+ * a command works on, record numbers, user text for request bodies, the
+ * text layout of a record's view, and the subcommands both have. */
 #include "cli/cli_internal.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,37 +121,17 @@ int cli_line_comment(const char *s, json_t **out, struct kerr *e)
 	return 0;
 }
 
+int cli_one_of(const char *s, const char *const *allowed)
+{
+	for (; *allowed; allowed++)
+		if (!strcmp(s, *allowed))
+			return 1;
+	return 0;
+}
+
 int cli_set_text(json_t *obj, const char *key, const char *v)
 {
 	return json_object_set_new(obj, key, json_string(v)) ? KE_INVALID : 0;
-}
-
-static int read_body_file(const char *name, struct buf *out)
-{
-	FILE *f = strcmp(name, "-") ? fopen(name, "rb") : stdin;
-	char chunk[65536];
-	size_t n;
-	int rc = 0;
-
-	if (!f) {
-		fprintf(stderr, "error: cannot open %s: %s\n", name, strerror(errno));
-		return 1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (buf_add(out, chunk, n)) {
-			fprintf(stderr, "error: %s is larger than %u KiB\n", name, BODY_FILE_MAX >> 10);
-			rc = 1;
-			goto out;
-		}
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "error: cannot read %s\n", name);
-		rc = 1;
-	}
-out:
-	if (f != stdin)
-		fclose(f);
-	return rc;
 }
 
 int cli_set_body(const struct cli_rec *rec, const struct cli_args *a, json_t *obj)
@@ -164,7 +143,7 @@ int cli_set_body(const struct cli_rec *rec, const struct cli_args *a, json_t *ob
 		if (cli_set_text(obj, "body", a->body))
 			rc = cli_sub_usage_error(rec, "--body must be UTF-8 text");
 	} else if (a->body_file) {
-		rc = read_body_file(a->body_file, &text);
+		rc = cli_read_input(a->body_file, &text);
 		if (!rc && json_object_set_new(obj, "body", json_stringn(text.data ? text.data : "", text.len))) {
 			fprintf(stderr, "error: %s is not UTF-8 text\n", a->body_file);
 			rc = 1;
@@ -268,68 +247,134 @@ const char *cli_str_at(const json_t *obj, const char *part, const char *key)
 	return json_string_value(json_object_get(json_object_get(obj, part), key));
 }
 
-int cli_print_opened(const char *what, const json_t *obj)
+/* ---- the subcommands both commands have ---- */
+
+int cli_rec_call(struct cli_ctx *ctx, const struct cli_rec *rec, const char *method, const char *tail,
+		 const json_t *body, json_t **out)
 {
-	char *title = cli_clean_text(cli_str_at(obj, "spec", "title"));
+	struct buf path = BUF_INIT(0);
 	int rc;
 
-	if (!title)
-		return cli_oom();
-	rc = cli_say("%s #%lld opened: %s", what,
-		     (long long)json_integer_value(json_object_get(json_object_get(obj, "spec"), "number")), title);
-	free(title);
+	*out = NULL;
+	if (cli_rec_path(rec, rec->type->coll, tail, &path))
+		rc = cli_oom();
+	else if (body)
+		rc = cli_call_json(ctx, method, path.data, body, out, NULL) ? 1 : 0;
+	else
+		rc = cli_call(ctx, method, path.data, NULL, NULL, 0, out, NULL) ? 1 : 0;
+	buf_free(&path);
 	return rc;
 }
 
-int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what)
+int cli_rec_create(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
-	struct buf path = BUF_INIT(0);
-	json_t *body = json_object(), *resp = NULL;
+	json_t *body, *resp = NULL;
+	char *title = NULL;
 	int rc;
 
+	if (!ctx->args.title)
+		return cli_sub_usage_error(rec, "give the title with --title T");
+	body = json_object();
 	if (!body)
 		return cli_oom();
-	if (!ctx->args.body && !ctx->args.body_file) {
-		rc = cli_sub_usage_error(rec, "give the comment with --body B or --body-file F");
-		goto out;
+	rc = rec->type->create_fields(rec, &ctx->args, body);
+	if (!rc)
+		rc = cli_set_body(rec, &ctx->args, body);
+	if (!rc)
+		rc = cli_rec_call(ctx, rec, "POST", NULL, body, &resp);
+	if (!rc) {
+		title = cli_clean_text(cli_str_at(resp, "spec", "title"));
+		rc = title ? cli_say("%s #%lld opened: %s", rec->type->what,
+				     (long long)json_integer_value(json_object_get(json_object_get(resp, "spec"),
+										  "number")),
+				     title)
+			   : cli_oom();
 	}
-	rc = cli_set_body(rec, &ctx->args, body);
-	if (rc)
-		goto out;
-	rc = 1;
-	if (cli_rec_path(rec, coll, "/comments", &path)) {
+	free(title);
+	json_decref(resp);
+	json_decref(body);
+	return rc;
+}
+
+int cli_rec_list(struct cli_ctx *ctx, const struct cli_rec *rec)
+{
+	const struct cli_args *a = &ctx->args;
+	struct buf path = BUF_INIT(0);
+	struct cli_table t = { 0 };
+	json_t *resp = NULL, *items;
+	int rc = 1;
+
+	if (a->state && !cli_one_of(a->state, rec->type->states))
+		return cli_sub_usage_error(rec, "--state must be %s", rec->type->states_text);
+	if (cli_rec_path(rec, rec->type->coll, NULL, &path) || (a->state && cli_query_add(&path, "state", a->state))) {
 		cli_oom();
 		goto out;
 	}
-	if (cli_call_json(ctx, "POST", path.data, body, &resp, NULL))
+	if (cli_call(ctx, "GET", path.data, NULL, NULL, 0, &resp, NULL))
 		goto out;
-	rc = cli_say("commented on %s #%lld", what, rec->number);
+	items = json_object_get(resp, "items");
+	if (!json_is_array(items)) {
+		fprintf(stderr, "error: the server's list has no items\n");
+		goto out;
+	}
+	if (a->output && !strcmp(a->output, "json")) {
+		rc = cli_print_json(resp);
+	} else if (json_array_size(items) == 0) {
+		fprintf(stderr, "%s\n", rec->type->none);
+		rc = 0;
+	} else if (rec->type->table(items, &t)) {
+		cli_oom();
+	} else {
+		rc = cli_print_table(&t);
+	}
 out:
+	table_free(&t);
 	json_decref(resp);
-	json_decref(body);
 	buf_free(&path);
 	return rc;
 }
 
-int cli_rec_set_state(struct cli_ctx *ctx, const struct cli_rec *rec, const char *coll, const char *what,
-		      const char *state)
+int cli_rec_comment(struct cli_ctx *ctx, const struct cli_rec *rec)
 {
-	struct buf path = BUF_INIT(0);
-	json_t *body = json_pack("{s:s}", "state", state), *resp = NULL;
-	int rc = 1;
+	json_t *body, *resp = NULL;
+	int rc;
 
-	if (!body || cli_rec_path(rec, coll, NULL, &path)) {
-		cli_oom();
-		goto out;
-	}
-	if (cli_call_json(ctx, "PATCH", path.data, body, &resp, NULL))
-		goto out;
-	rc = cli_say("%s #%lld %s", what, rec->number, strcmp(state, "open") ? "closed" : "reopened");
-out:
+	if (!ctx->args.body && !ctx->args.body_file)
+		return cli_sub_usage_error(rec, "give the comment with --body B or --body-file F");
+	body = json_object();
+	if (!body)
+		return cli_oom();
+	rc = cli_set_body(rec, &ctx->args, body);
+	if (!rc)
+		rc = cli_rec_call(ctx, rec, "POST", "/comments", body, &resp);
+	if (!rc)
+		rc = cli_say("commented on %s #%lld", rec->type->what, rec->number);
 	json_decref(resp);
 	json_decref(body);
-	buf_free(&path);
 	return rc;
+}
+
+/* PATCH {"state": state}, then "<what> #N closed" or "<what> #N reopened". */
+static int set_state(struct cli_ctx *ctx, const struct cli_rec *rec, const char *state, const char *done)
+{
+	json_t *body = json_pack("{s:s}", "state", state), *resp = NULL;
+	int rc = body ? cli_rec_call(ctx, rec, "PATCH", NULL, body, &resp) : cli_oom();
+
+	if (!rc)
+		rc = cli_say("%s #%lld %s", rec->type->what, rec->number, done);
+	json_decref(resp);
+	json_decref(body);
+	return rc;
+}
+
+int cli_rec_close(struct cli_ctx *ctx, const struct cli_rec *rec)
+{
+	return set_state(ctx, rec, "closed", "closed");
+}
+
+int cli_rec_reopen(struct cli_ctx *ctx, const struct cli_rec *rec)
+{
+	return set_state(ctx, rec, "open", "reopened");
 }
 
 /* ---- dispatch ---- */
@@ -337,13 +382,12 @@ out:
 int cli_sub_usage_error(const struct cli_rec *rec, const char *fmt, ...)
 {
 	va_list ap;
+	int rc;
 
-	fprintf(stderr, "error: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	rc = cli_usage_verror(rec->sub->usage, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nusage: %s\n", rec->sub->usage);
-	return 2;
+	return rc;
 }
 
 /* Checks what every subcommand checks the same way. */
@@ -385,9 +429,9 @@ out:
 	return rc;
 }
 
-int cli_run_sub(struct cli_ctx *ctx, const struct cli_sub *subs, size_t nsubs)
+int cli_run_sub(struct cli_ctx *ctx, const struct cli_rec_type *type, const struct cli_sub *subs, size_t nsubs)
 {
-	struct cli_rec rec = { NULL, BUF_INIT(0), 0 };
+	struct cli_rec rec = { NULL, BUF_INIT(0), 0, type };
 	struct cli_args sa;
 	struct kerr e = KERR_INIT;
 	size_t i;

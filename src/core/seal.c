@@ -10,8 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Sealed values are small (webhook secrets); bounds the decoded buffer. */
-#define SEAL_MAX_B64 (64u * 1024u)
+/* The base64 of the largest box (nonce, MAC, SEAL_MAX_PLAIN bytes) fits;
+ * bounds the decoded buffer. */
+#define SEAL_MAX_B64 ((SEAL_MAX_PLAIN + 64u) / 3u * 4u + 8u)
 
 struct seal {
 	unsigned char *key;      /* crypto_secretbox_KEYBYTES, sodium_malloc'd */
@@ -136,7 +137,7 @@ int seal_seal(const struct seal *s, const void *plaintext, size_t n, char **b64,
 	unsigned char *box;
 
 	*b64 = NULL;
-	if (n > SEAL_MAX_B64 / 2)
+	if (n > SEAL_MAX_PLAIN)
 		return kerr_set(e, KE_INVALID, NULL, "the value is too long to seal");
 	box = malloc(clen);
 	b64len = sodium_base64_ENCODED_LEN(clen, sodium_base64_VARIANT_ORIGINAL);

@@ -16,6 +16,8 @@
 #include "core/err.h"
 
 #define SEAL_KEY_FILE "secret.key"
+/* The longest plaintext seal_seal takes (webhook secrets, Secret values). */
+#define SEAL_MAX_PLAIN (64u * 1024u)
 
 struct seal;
 
@@ -24,7 +26,8 @@ struct seal;
 int seal_load(const char *data_dir, struct seal **out, struct kerr *e);
 void seal_free(struct seal *s);
 
-/* Seals n bytes of plaintext into *b64 (malloc'd NUL-terminated string). */
+/* Seals n bytes of plaintext into *b64 (malloc'd NUL-terminated string);
+ * KE_INVALID when n > SEAL_MAX_PLAIN. */
 int seal_seal(const struct seal *s, const void *plaintext, size_t n, char **b64, struct kerr *e);
 /* Opens a sealed value: *plaintext (malloc'd, n bytes plus a NUL so text can
  * be used as a C string) and *n. KE_INVALID when b64 is malformed, was sealed

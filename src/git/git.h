@@ -101,6 +101,14 @@ int git_commit_files(const struct git_repo *r, const char *parent, const struct 
 		     const struct git_ident *who, const char *message, long long when, char sha[GIT_SHA_HEX + 1],
 		     struct kerr *e);
 
+/* The bytes of path (repository-relative, no "." or ".." components) at
+ * commit (a 40-hex SHA) into out, which this call initialises with cap max
+ * (the caller frees it). More than max bytes: the first max and *truncated
+ * set. KE_NOTFOUND when path is not a file at that commit, KE_INVALID for a
+ * bad commit or path. */
+int git_read_file(const struct git_repo *r, const char *commit, const char *path, size_t max, struct buf *out,
+		  int *truncated, struct kerr *e);
+
 /* The pull request view of base...head: the diff of the merge base against
  * head. *out = {"mergeBase", "baseSha", "headSha" (what base and head
  * resolved to), "files":[{path, oldPath|null, status:

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include "core/buf.h"
 
-#define METRICS_MAX_ROUTES 64
+#define METRICS_MAX_ROUTES 256
 /* Route id for every web console page (one series: route="console"). */
 #define METRICS_ROUTE_CONSOLE (-2)
 

@@ -15,6 +15,7 @@
 #define OPT(p, t) { (p), (t), 0, NULL }
 #define REQ_ENUM(p, e) { (p), FT_STRING, 1, (e) }
 #define OPT_ENUM(p, e) { (p), FT_STRING, 0, (e) }
+#define OPT_WRITE_ONLY(p, t) { (p), (t), 0, NULL, 1 }
 
 #define KIND(k, pl, sn, sc, st, cat, role, f, ph) \
 	{ (k), (pl), (sn), (sc), (st), (cat), (role), (f), (ph) }
@@ -88,8 +89,20 @@ static const struct kind_def kind_table[] = {
 		    OPT("allowedRefs", FT_ARRAY), OPT("allowedTriggerSources", FT_ARRAY),
 		    OPT_ENUM("mountPolicy", NAMES("env", "file", "projected-volume",
 						  "never-mount-pass-by-reference")),
-		    OPT_ENUM("requiredApproval", NAMES("never", "on-untrusted-ref", "always"))),
+		    OPT_ENUM("requiredApproval", NAMES("never", "on-untrusted-ref", "always")),
+		    OPT("env", FT_STRING)),
 	     agent_config_phases),
+	/* Values of Secret and ConfigMap are written as spec.data and sealed by the
+	 * API into spec.sealed (key -> sealed value) and spec.keys (sorted) before
+	 * admission; reads show only the keys (docs/agents.md). */
+	KIND("Secret", "secrets", NAMES("sec"), SCOPE_ORG, STORAGE_CONFIG, "identity", ROLE_ADMIN,
+	     FIELDS(OPT_WRITE_ONLY("data", FT_OBJECT), OPT("keys", FT_ARRAY), OPT("sealed", FT_OBJECT),
+		    OPT("description", FT_STRING)),
+	     NULL),
+	KIND("ConfigMap", "configmaps", NAMES("cm"), SCOPE_ORG, STORAGE_CONFIG, "identity", ROLE_ADMIN,
+	     FIELDS(OPT_WRITE_ONLY("data", FT_OBJECT), OPT("keys", FT_ARRAY), OPT("sealed", FT_OBJECT),
+		    OPT("description", FT_STRING)),
+	     NULL),
 	KIND("AgentConfigGrant", "agentconfiggrants", NAMES("acg"), SCOPE_ORG, STORAGE_CONFIG,
 	     "identity", ROLE_ADMIN,
 	     FIELDS(REQ("subject", FT_STRING_OR_OBJECT),
@@ -241,7 +254,9 @@ static const struct kind_def kind_table[] = {
 		    OPT("skillRefs", FT_ARRAY), OPT("subagentRefs", FT_ARRAY),
 		    OPT("contextLabelRefs", FT_ARRAY), OPT("workspacePolicyRef", FT_STRING),
 		    OPT("runnerPool", FT_STRING), OPT("permissionRefs", FT_OBJECT),
-		    OPT("secretPolicy", FT_OBJECT), OPT("writeBackPolicy", FT_OBJECT)),
+		    OPT("secretPolicy", FT_OBJECT), OPT("writeBackPolicy", FT_OBJECT),
+		    OPT("command", FT_ARRAY), OPT("timeoutSeconds", FT_INT),
+		    OPT("maxConcurrentRuns", FT_INT)),
 	     agent_config_phases),
 	KIND("AgentSubagent", "agentsubagents", NAMES("asub"), SCOPE_ORG, STORAGE_CONFIG,
 	     "agent-config", ROLE_ADMIN,
@@ -255,6 +270,7 @@ static const struct kind_def kind_table[] = {
 	     "agent-config", ROLE_ADMIN,
 	     FIELDS(REQ("filesystemPolicy", FT_STRING_OR_OBJECT),
 		    REQ("approvalPolicyByTool", FT_OBJECT),
+		    /* "none" or "allow": the sandbox has no network unless "allow" */
 		    OPT("networkPolicy", FT_STRING_OR_OBJECT),
 		    OPT("shellPolicy", FT_STRING_OR_OBJECT)),
 	     agent_config_phases),
@@ -297,7 +313,8 @@ static const struct kind_def kind_table[] = {
 	KIND("AgentAdapter", "agentadapters", NAMES("aad"), SCOPE_ORG, STORAGE_CONFIG,
 	     "agent-config", ROLE_ADMIN,
 	     FIELDS(REQ_ENUM("adapterType", NAMES("subprocess", "remote", "programmatic")),
-		    REQ_ENUM("transport", NAMES("http", "websocket", "unix", "stdio"))),
+		    REQ_ENUM("transport", NAMES("http", "websocket", "unix", "stdio")),
+		    OPT("command", FT_ARRAY)),
 	     agent_config_phases),
 	KIND("AgentTransportBinding", "agenttransportbindings", NAMES("atb"), SCOPE_ORG,
 	     STORAGE_CONFIG, "agent-config", ROLE_ADMIN,
@@ -317,23 +334,26 @@ static const struct kind_def kind_table[] = {
 	     STORAGE_CONFIG, "agent-config", ROLE_ADMIN,
 	     FIELDS(REQ("gatewayUrl", FT_STRING)), agent_config_phases),
 
-	/* Agent execution records */
+	/* Agent execution records. Runs, attempts, bundles, approvals, artifacts and
+	 * transcripts are the server's (POST /api/agents/runs and the runtime):
+	 * through the generic routes only an admin may write them, since the
+	 * runtime acts on an attempt's frozen permission snapshot. */
 	KIND("AgentDispatchRun", "agentdispatchruns", NAMES("adr"), SCOPE_ORG, STORAGE_RECORD,
-	     "agent-execution", ROLE_DEVELOPER,
+	     "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("repository", FT_STRING), REQ("sourceRefs", FT_ANY),
 		    REQ("agentStack", FT_STRING), REQ("taskKind", FT_STRING),
 		    OPT("contextBundleRef", FT_STRING), OPT("ref", FT_STRING),
 		    OPT("branch", FT_STRING), OPT("sha", FT_STRING),
 		    OPT("workspaceRef", FT_STRING), OPT("runnerPool", FT_STRING)),
-	     NAMES("Pending", "AwaitingApproval", "Queued", "Running", "Completed", "Failed",
+	     NAMES("Pending", "Queued", "Running", "WaitingForApproval", "Succeeded", "Failed",
 		   "Cancelled")),
 	KIND("AgentDispatchAttempt", "agentdispatchattempts", NAMES("ada"), SCOPE_ORG,
-	     STORAGE_RECORD, "agent-execution", ROLE_DEVELOPER,
+	     STORAGE_RECORD, "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("agentDispatchRun", FT_STRING),
 		    REQ_ENUM("attemptReason", NAMES("initial", "retry", "resume", "repair",
 						    "rerun-after-fix", "continuation")),
 		    REQ("agentStackSnapshot", FT_OBJECT), OPT("contextBundleDigest", FT_STRING)),
-	     NAMES("Pending", "Queued", "Running", "Completed", "Failed")),
+	     NAMES("Pending", "Queued", "Running", "Succeeded", "Failed", "Cancelled")),
 	KIND("AgentSession", "agentsessions", NAMES("ases"), SCOPE_ORG, STORAGE_RECORD,
 	     "agent-execution", ROLE_DEVELOPER,
 	     FIELDS(REQ("agentMuxSessionId", FT_STRING), REQ("dispatchRun", FT_STRING),
@@ -341,19 +361,19 @@ static const struct kind_def kind_table[] = {
 	     NAMES("Pending", "Active", "Running", "Completed", "Succeeded", "Failed",
 		   "Errored")),
 	KIND("AgentContextBundle", "agentcontextbundles", NAMES("acb"), SCOPE_ORG,
-	     STORAGE_RECORD, "agent-execution", ROLE_DEVELOPER,
+	     STORAGE_RECORD, "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("dispatchRun", FT_STRING), REQ("digest", FT_STRING),
 		    REQ("sources", FT_ANY), OPT("promptLayers", FT_ARRAY),
 		    OPT("redactions", FT_OBJECT), OPT("limits", FT_OBJECT),
 		    OPT("limits.maxBytes", FT_INT), OPT("limits.truncated", FT_BOOL)),
 	     NULL),
 	KIND("AgentArtifact", "agentartifacts", NAMES("aart"), SCOPE_ORG, STORAGE_RECORD,
-	     "agent-execution", ROLE_DEVELOPER,
+	     "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("dispatchRun", FT_STRING), REQ("kind", FT_STRING),
 		    REQ("digest", FT_STRING), OPT("attempt", FT_STRING)),
 	     NULL),
 	KIND("AgentApproval", "agentapprovals", NAMES("aapr"), SCOPE_ORG, STORAGE_RECORD,
-	     "agent-execution", ROLE_DEVELOPER,
+	     "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("dispatchRun", FT_STRING), REQ("action", FT_STRING),
 		    REQ("requestedBy", FT_STRING), OPT("description", FT_STRING),
 		    OPT("requestedAt", FT_STRING)),
@@ -389,7 +409,7 @@ static const struct kind_def kind_table[] = {
 		    OPT("branchName", FT_STRING)),
 	     NULL),
 	KIND("AgentSessionTranscript", "agentsessiontranscripts", NAMES("ast"), SCOPE_ORG,
-	     STORAGE_RECORD, "agent-execution", ROLE_DEVELOPER,
+	     STORAGE_RECORD, "agent-execution", ROLE_ADMIN,
 	     FIELDS(REQ("sessionRef", FT_STRING), REQ("messages", FT_ARRAY),
 		    OPT("cost", FT_OBJECT)),
 	     NAMES("Reconciled")),
@@ -494,7 +514,7 @@ static json_t *string_list(const char *const *list)
 }
 
 static json_t *field_json(const char *path, enum field_type type, int required,
-			  const char *const *enums)
+			  const char *const *enums, int write_only)
 {
 	json_t *f = json_object();
 	char *full = NULL;
@@ -506,6 +526,8 @@ static json_t *field_json(const char *path, enum field_type type, int required,
 	    json_object_set_new(f, "required", json_boolean(required)))
 		goto fail;
 	if (enums && json_object_set_new(f, "enum", string_list(enums)))
+		goto fail;
+	if (write_only && json_object_set_new(f, "writeOnly", json_true()))
 		goto fail;
 	free(full);
 	return f;
@@ -535,10 +557,10 @@ static json_t *fields_json(const struct kind_def *k)
 	/* Admission supplies organizationRef for org-scoped kinds, so the table
 	 * leaves it implicit; discovery still shows it as required. */
 	if (k->scope == SCOPE_ORG && !lists_field(k, "organizationRef") &&
-	    json_array_append_new(a, field_json("organizationRef", FT_STRING, 1, NULL)))
+	    json_array_append_new(a, field_json("organizationRef", FT_STRING, 1, NULL, 0)))
 		goto fail;
 	for (f = k->fields; f && f->path; f++)
-		if (json_array_append_new(a, field_json(f->path, f->type, f->required, f->enums)))
+		if (json_array_append_new(a, field_json(f->path, f->type, f->required, f->enums, f->write_only)))
 			goto fail;
 	return a;
 fail:

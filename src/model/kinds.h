@@ -29,6 +29,7 @@ struct field_def {
 	enum field_type type;
 	int required;
 	const char *const *enums;   /* NULL-terminated allowed string values, or NULL */
+	int write_only;             /* accepted on write, never stored or returned as given (Secret data) */
 };
 
 struct kind_def {

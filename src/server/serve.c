@@ -1,4 +1,6 @@
 #include "server/serve.h"
+#include "agents/controller.h"
+#include "agents/runtime.h"
 #include "api/api.h"
 #include "api/api_internal.h"
 #include "forge/forge.h"
@@ -6,6 +8,7 @@
 #include "web/web.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/seal.h"
 #include "http/server.h"
 #include "model/kinds.h"
 #include "store/store.h"
@@ -36,6 +39,8 @@ struct serve_opts {
 	const char *git;
 	int webhook_attempts;
 	int64_t webhook_backoff_ms;
+	const char *bwrap;
+	int agents_parallel;
 };
 
 void serve_usage(void)
@@ -44,8 +49,10 @@ void serve_usage(void)
 	       "                   [--sync normal|full] [--body-max BYTES] [--heartbeat SECONDS]\n"
 	       "                   [--event-retention N] [--max-watches N] [--git PATH]\n"
 	       "                   [--webhook-attempts N] [--webhook-backoff-ms MS]\n"
+	       "                   [--bwrap PATH] [--agents-parallel N]\n"
 	       "  defaults: --listen 127.0.0.1:8080 --data ./krate-data --sync normal --body-max 1048576\n"
-	       "            --git /usr/bin/git --webhook-attempts 8 --webhook-backoff-ms 1000\n");
+	       "            --git /usr/bin/git --webhook-attempts 8 --webhook-backoff-ms 1000\n"
+	       "            --bwrap /usr/bin/bwrap --agents-parallel 4\n");
 }
 
 /* Console pages and API routes share one listener. */
@@ -54,9 +61,15 @@ struct app {
 	struct web *web;
 	struct forge *forge;
 	struct webhook *webhook;
+	struct agents_controller *controller;
+	/* The runtime leaves before the store closes while the writer thread may
+	 * still fire events: the hook reads it under agents_mu. */
+	pthread_mutex_t agents_mu;
+	struct agents_runtime *runtime;
 };
 
-/* The store has one event hook: the watch hub first, then the forge and the webhook worker. */
+/* The store has one event hook: the watch hub first, then the forge, the
+ * webhook worker and the stack controller. */
 static void app_on_event(const struct store_event *ev, void *arg)
 {
 	struct app *app = arg;
@@ -64,6 +77,11 @@ static void app_on_event(const struct store_event *ev, void *arg)
 	hub_publish(ev, app->api->hub);
 	forge_on_event(ev, app->forge);
 	webhook_on_event(ev, app->webhook);
+	agents_controller_on_event(ev, app->controller);
+	pthread_mutex_lock(&app->agents_mu);
+	if (app->runtime)
+		agents_runtime_on_event(ev, app->runtime);
+	pthread_mutex_unlock(&app->agents_mu);
 }
 
 static int app_upload_sink(struct http_req *r, void *arg, struct http_sink *out)
@@ -174,6 +192,12 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
 			if (parse_long(val, 1, 24L * 3600 * 1000, &v))
 				goto bad;
 			o->webhook_backoff_ms = v;
+		} else if (!strcmp(a, "--bwrap")) {
+			o->bwrap = val;
+		} else if (!strcmp(a, "--agents-parallel")) {
+			if (parse_long(val, 1, 256, &v))
+				goto bad;
+			o->agents_parallel = (int)v;
 		} else if (!strcmp(a, "--event-retention")) {
 			if (parse_long(val, 100, 100000000, &v))
 				goto bad;
@@ -299,7 +323,10 @@ int serve_main(int argc, char **argv)
 	struct web *web = NULL;
 	struct forge *forge = NULL;
 	struct webhook *webhook = NULL;
-	struct app app = { 0 };
+	struct seal *seal = NULL;
+	struct agents_controller *controller = NULL;
+	struct agents_runtime *runtime = NULL;
+	struct app app = { .agents_mu = PTHREAD_MUTEX_INITIALIZER };
 	struct http_server *http = NULL;
 	struct kerr e = KERR_INIT;
 	char dbpath[PATH_MAX], portpath[PATH_MAX], portbuf[16];
@@ -346,8 +373,13 @@ int serve_main(int argc, char **argv)
 		if (demo_password && save_demo_credentials(o.data, demo_password))
 			goto out;
 	}
+	/* One key for every sealed value (webhook secrets, Secret and ConfigMap data). */
+	if (seal_load(o.data, &seal, &e)) {
+		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot load the seal key");
+		goto out;
+	}
 	{
-		struct webhook_options wo = { store, o.data, o.webhook_attempts, o.webhook_backoff_ms, 0 };
+		struct webhook_options wo = { store, seal, o.webhook_attempts, o.webhook_backoff_ms, 0 };
 
 		if (webhook_create(&wo, &webhook, &e)) {
 			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start webhooks");
@@ -363,6 +395,7 @@ int serve_main(int argc, char **argv)
 
 		ao.data_dir = o.data;
 		ao.webhook = webhook;
+		ao.seal = seal;
 
 		if (api_create(&ao, &api, &e)) {
 			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the API");
@@ -385,10 +418,27 @@ int serve_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* It evaluates every stack at start, then the orgs the event hook names. */
+	if (agents_controller_start(store, &controller, &e)) {
+		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the agents controller");
+		goto out;
+	}
+	{
+		/* After the forge, which keeps the bare repositories its workspaces check out. */
+		struct agents_runtime_options ro = { store, seal, o.data, o.git, o.bwrap, o.agents_parallel };
+
+		if (agents_runtime_start(&ro, &runtime, &e)) {
+			fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start the agent runtime");
+			goto out;
+		}
+		api_set_runtime(api, runtime);
+	}
 	app.api = api;
 	app.web = web;
 	app.forge = forge;
 	app.webhook = webhook;
+	app.controller = controller;
+	app.runtime = runtime;
 	store_set_event_hook(store, app_on_event, &app);
 	if (webhook_start(webhook, &e)) {
 		fprintf(stderr, "krate serve: %s\n", e.message ? e.message : "cannot start webhooks");
@@ -423,15 +473,26 @@ out:
 	if (api)
 		api_shutdown(api);
 	http_server_stop(http);
+	if (runtime) {
+		/* Its running attempts end as Failed (ServerStopped) while the store still takes writes. */
+		api_set_runtime(api, NULL);
+		pthread_mutex_lock(&app.agents_mu);
+		app.runtime = NULL;
+		pthread_mutex_unlock(&app.agents_mu);
+		agents_runtime_stop(runtime);
+	}
 	if (forge) {
 		/* Hand the hook back to the hub alone before the forge goes. */
 		store_set_event_hook(store, hub_publish, api->hub);
 		forge_destroy(forge);
 	}
+	/* The hook no longer reaches it; its last status writes still commit. */
+	agents_controller_stop(controller);
 	web_destroy(web);
 	/* After the forge: its last git requests may still record pushes and their events. */
 	webhook_destroy(webhook);
 	api_destroy(api);
+	seal_free(seal);
 	store_close(store);
 	kerr_clear(&e);
 	return rc;

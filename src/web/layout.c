@@ -114,7 +114,10 @@ static void sidebar(struct page *pg, struct html *h, const char *nav)
 		html_raw(h, "\" href=\"/orgs/");
 		html_url(h, pg->org);
 		html_raw(h, "/");
-		html_url(h, s->slug);
+		if (s->href)
+			html_raw(h, s->href);
+		else
+			html_url(h, s->slug);
 		html_raw(h, nav && !strcmp(nav, s->slug) ? "\" aria-current=\"page\">" : "\">");
 		html_text(h, s->label);
 		html_raw(h, "</a></li>\n");

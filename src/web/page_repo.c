@@ -177,7 +177,15 @@ void repo_begin(struct repo_view *v, struct html *h, const char *title, const ch
 		html_text(h, desc);
 		html_raw(h, "</p>");
 	}
-	html_raw(h, "<div class=\"actions\"><a id=\"repo-settings\" class=\"button\" href=\"/orgs/");
+	html_raw(h, "<div class=\"actions\">");
+	if (v->pg->p.role >= ROLE_DEVELOPER) {
+		html_raw(h, "<a id=\"dispatch-agent\" class=\"button\" href=\"/orgs/");
+		html_url(h, v->pg->org);
+		html_raw(h, "/agents/runs/new?repository=");
+		html_url(h, v->name);
+		html_raw(h, "\">Dispatch an agent</a>");
+	}
+	html_raw(h, "<a id=\"repo-settings\" class=\"button\" href=\"/orgs/");
 	html_url(h, v->pg->org);
 	html_raw(h, "/resources/repositories/");
 	html_url(h, v->name);

@@ -582,6 +582,8 @@ static int load_object(struct page *pg, const struct kind_def *kd, const char *n
 		return rc;
 	*out = json_loadb(json, len, 0, NULL);
 	free(json);
+	/* Detail, YAML and edit pages show a Secret's keys, never its sealed values. */
+	api_redact_object(*out);
 	return *out ? 0 : KE_INTERNAL;
 }
 

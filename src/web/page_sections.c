@@ -19,15 +19,19 @@ const struct section web_sections[] = {
 	{ "capacity", "Capacity", "Manage", KINDS("RunnerPool"), "Runner pools that run pipelines and agents." },
 	{ "agents", "Agents", "Agents", KINDS("AgentServiceAccount", "AgentSession", "AgentWorkspace", "AgentProject"),
 	  "Agent identities, sessions and workspaces." },
+	/* The agent pages (page_agents*.c) are where their links go; the
+	 * sections stay as the plain lists of their kinds. */
 	{ "stacks", "Stacks", "Agents",
 	  KINDS("AgentStack", "AgentSubagent", "AgentToolProfile", "AgentMcpServer", "AgentSkill"),
-	  "How agents are assembled: stacks, subagents, tools and skills." },
+	  "How agents are assembled: stacks, subagents, tools and skills.", "agents/stacks" },
+	{ "grants", "Grants", "Agents", KINDS("Secret", "ConfigMap", "AgentSecretGrant", "AgentConfigGrant"),
+	  "Secrets, config maps and the grants that hand them to agents.", "agents/grants" },
 	{ "dispatch-runs", "Dispatch runs", "Agents", KINDS("AgentDispatchRun", "AgentDispatchAttempt"),
-	  "Work handed to agents and each attempt at it." },
+	  "Work handed to agents and each attempt at it.", "agents/runs" },
 	{ "trigger-rules", "Trigger rules", "Agents", KINDS("AgentTriggerRule", "AgentTriggerExecution"),
 	  "Rules that start agents, and what they decided." },
 	{ "approvals", "Approvals", "Agents", KINDS("AgentApproval", "PolicyExceptionRequest"),
-	  "Actions and exceptions waiting for a person." },
+	  "Actions and exceptions waiting for a person.", "agents/approvals" },
 	{ "insights", "Insights", "Observe", NULL, "What this org holds, by kind and phase." },
 	{ "readiness", "Readiness", "Observe", NULL, "Whether the parts of this server are answering." },
 };

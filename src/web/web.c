@@ -236,6 +236,11 @@ static int route_org(struct page *pg, const char **seg, int n, enum method m)
 	}
 	if (!strcmp(what, "repos"))
 		return m == M_GET ? page_repo_route(pg, seg, n) : method_not_allowed(pg->r, "GET, HEAD");
+	if (!strcmp(what, "agents") && n >= 4) {
+		if (m == M_OTHER)
+			return method_not_allowed(pg->r, "GET, HEAD, POST");
+		return page_agents_route(pg, seg, n, m == M_POST);
+	}
 	/* object names are DNS labels (admission), so anything else cannot exist;
 	 * checking here also bounds every name the pages format */
 	if (n >= 5 && !util_dns_label(seg[4]))

@@ -151,6 +151,7 @@ struct section {
 	const char *group;           /* "Ship", "Manage", "Agents", "Observe" */
 	const char *const *kinds;    /* NULL-terminated kinds listed, or NULL (a special page) */
 	const char *blurb;           /* one line under the heading */
+	const char *href;            /* where the navigation links under /orgs/{org}/; NULL: the slug */
 };
 extern const struct section web_sections[];
 extern const size_t web_sections_count;
@@ -186,6 +187,10 @@ int page_repo_route(struct page *pg, const char *const *seg, int n);
  * page_issues.c). */
 int page_pulls_route(struct page *pg, const char *const *seg, int n, int post);
 int page_issues_route(struct page *pg, const char *const *seg, int n, int post);
+/* /orgs/{org}/agents/{stacks|grants|runs|approvals}[/...]: GET pages and
+ * POST forms (post 1); seg and n as the router split the path, seg[2] being
+ * "agents" and n >= 4 (page_agents*.c). */
+int page_agents_route(struct page *pg, const char *const *seg, int n, int post);
 
 /* ---- diff_html.c ---- */
 /* Renders a unified diff (git's patch text, as GET .../commits/{sha} gives it

@@ -12,11 +12,10 @@ int webhook_create(const struct webhook_options *o, struct webhook **out, struct
 {
 	struct webhook *w;
 	pthread_condattr_t ca;
-	int rc;
 
 	*out = NULL;
-	if (!o->store || !o->data_dir)
-		return kerr_set(e, KE_INVALID, NULL, "webhooks need a store and a data directory");
+	if (!o->store || !o->seal)
+		return kerr_set(e, KE_INVALID, NULL, "webhooks need a store and a seal");
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return kerr_set(e, KE_NOMEM, NULL, "out of memory");
@@ -24,13 +23,8 @@ int webhook_create(const struct webhook_options *o, struct webhook **out, struct
 	w->max_attempts = o->max_attempts > 0 ? o->max_attempts : 8;
 	w->backoff_ms = o->backoff_ms > 0 ? o->backoff_ms : 1000;
 	w->timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : 10000;
-	rc = seal_load(o->data_dir, &w->seal, e);
-	if (rc) {
-		free(w);
-		return rc;
-	}
+	w->seal = o->seal;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		seal_free(w->seal);
 		free(w);
 		return kerr_set(e, KE_INTERNAL, NULL, "libcurl cannot be initialised");
 	}
@@ -82,7 +76,6 @@ void webhook_destroy(struct webhook *w)
 	}
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
-	seal_free(w->seal);
 	curl_global_cleanup();
 	free(w);
 }

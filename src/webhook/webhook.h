@@ -22,7 +22,7 @@
  * Subscription secrets are sealed (core/seal.h) into spec.signing.sealedSecret
  * when a WebhookSubscription is written and opened only to sign.
  *
- * Ownership: struct webhook borrows the store, which must outlive it; JSON
+ * Ownership: struct webhook borrows the store and the seal, which must outlive it; JSON
  * returned through out-parameters belongs to the caller. */
 #ifndef KRATE_WEBHOOK_H
 #define KRATE_WEBHOOK_H
@@ -33,10 +33,11 @@
 #include "store/store.h"
 
 struct webhook;
+struct seal;
 
 struct webhook_options {
 	struct store *store;        /* borrowed */
-	const char *data_dir;       /* DATA/secret.key is created here (0600) on first use */
+	const struct seal *seal;    /* borrowed (the server's, core/seal.h); must outlive the webhook layer */
 	int max_attempts;           /* default 8 */
 	int64_t backoff_ms;         /* first retry delay, doubled each attempt (default 1000) */
 	long timeout_ms;            /* per request (default 10000) */

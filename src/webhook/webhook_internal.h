@@ -19,7 +19,7 @@
 
 struct webhook {
 	struct store *store;          /* borrowed */
-	struct seal *seal;            /* owned */
+	const struct seal *seal;      /* borrowed */
 	int max_attempts;
 	int64_t backoff_ms;
 	long timeout_ms;

@@ -28,6 +28,15 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* What harness_group set for the group fixtures. */
+static struct {
+	struct krate_server *s;
+	const char *extra;
+	char *work;
+	size_t size;
+	const char *tag;
+} group;
+
 static int read_small_file(const char *path, char *out, size_t size)
 {
 	FILE *f = fopen(path, "r");
@@ -429,50 +438,317 @@ int harness_git_workdir_remove(const char *work)
 	return access(work, F_OK) == 0 ? -1 : 0;
 }
 
-int harness_sh(const char *dir, const char *fmt, ...)
+void harness_group(struct krate_server *s, const char *extra, char *work, size_t size, const char *tag)
 {
-	char cmd[4096], full[4600];
-	va_list ap;
+	group.s = s;
+	group.extra = extra;
+	group.work = work;
+	group.size = size;
+	group.tag = tag;
+}
+
+int harness_group_setup(void **state)
+{
+	(void)state;
+	if (group.work && harness_git_workdir(group.work, group.size, group.tag))
+		return -1;
+	return harness_start(group.s, group.extra);
+}
+
+int harness_group_teardown(void **state)
+{
+	int rc = 0;
+
+	(void)state;
+	if (group.work && harness_git_workdir_remove(group.work))
+		rc = -1;
+	return harness_stop(group.s) ? -1 : rc;
+}
+
+void harness_call(const struct krate_server *s, const char *method, const char *path, const char *token,
+		  const char *body, long want, struct http_resp *r)
+{
+	assert_int_equal(http_call(s, method, path, token, body, NULL, r), 0);
+	if (r->status != want)
+		fail_msg("%s %s: expected %ld, got %ld: %s", method, path, want, r->status, r->body);
+}
+
+json_t *harness_call_json(const struct krate_server *s, const char *method, const char *path, const char *token,
+			  const char *body, long want)
+{
+	struct http_resp r;
+	json_t *j;
+
+	harness_call(s, method, path, token, body, want, &r);
+	j = json_incref(r.json);
+	http_resp_free(&r);
+	assert_non_null(j);
+	return j;
+}
+
+void harness_make_org(const struct krate_server *s, const char *org)
+{
+	char body[256];
+
+	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", org);
+	json_decref(harness_call_json(s, "POST", "/api/orgs", s->admin_token, body, 201));
+}
+
+void harness_apply(const struct krate_server *s, const char *org, const char *json)
+{
+	struct http_resp r;
+	char path[256];
+
+	snprintf(path, sizeof(path), "/api/orgs/%s/resources", org);
+	assert_int_equal(http_call(s, "POST", path, s->admin_token, json, NULL, &r), 0);
+	if (r.status != 201 && r.status != 200)
+		fail_msg("apply to %s failed (%ld): %s", org, r.status, r.body);
+	http_resp_free(&r);
+}
+
+void harness_wait_repo_ready(const struct krate_server *s, const char *org, const char *name)
+{
+	struct http_resp r;
+	char path[256];
+	int i, ready;
+
+	snprintf(path, sizeof(path), "/api/orgs/%s/resources/Repository/%s", org, name);
+	for (i = 0; i < 400; i++) {
+		const char *phase;
+
+		harness_call(s, "GET", path, s->admin_token, NULL, 200, &r);
+		phase = json_string_value(json_object_get(json_object_get(r.json, "status"), "phase"));
+		ready = phase && !strcmp(phase, "Ready");
+		http_resp_free(&r);
+		if (ready)
+			return;
+		sleep_ms(25);
+	}
+	fail_msg("repository %s/%s never became Ready", org, name);
+}
+
+void harness_make_repo(const struct krate_server *s, const char *org, const char *name, const char *spec_extra)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body),
+		 "{\"kind\":\"Repository\",\"metadata\":{\"name\":\"%s\"},"
+		 "\"spec\":{\"visibility\":\"private\",\"defaultBranch\":\"main\"%s}}",
+		 name, spec_extra);
+	harness_apply(s, org, body);
+	harness_wait_repo_ready(s, org, name);
+}
+
+char *harness_cookie(const struct http_resp *r, const char *name)
+{
+	const char *p = r->headers;
+	size_t n = strlen(name);
+
+	while ((p = strcasestr(p, "Set-Cookie:"))) {
+		p += 11;
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, name, n) && p[n] == '=')
+			return strndup(p, strcspn(p, ";\r\n"));
+	}
+	return NULL;
+}
+
+char *harness_form_csrf(const char *html, const char *marker)
+{
+	static const char input[] = "name=\"csrf\" value=\"";
+	const char *p = marker ? strstr(html, marker) : html;
+
+	p = p ? strstr(p, input) : NULL;
+	if (!p)
+		return NULL;
+	p += strlen(input);
+	return strndup(p, strcspn(p, "\""));
+}
+
+void harness_demo_credentials(const struct krate_server *s, char *user, size_t user_size, char *pass,
+			      size_t pass_size)
+{
+	char path[300], line[512], u[256], pw[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/demo-credentials", s->dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_int_equal(sscanf(line, "%255s %255s", u, pw), 2);
+	snprintf(user, user_size, "%s", u);
+	snprintf(pass, pass_size, "%s", pw);
+}
+
+void harness_sign_in(const struct krate_server *s, const char *user, const char *password, char *cookie,
+		     size_t size)
+{
+	struct http_resp r;
+	char body[1024], login_cookie[512];
+	char *pair, *csrf, *session;
+
+	assert_int_equal(http_call(s, "GET", "/login", NULL, NULL, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	pair = harness_cookie(&r, "krate_login_csrf");
+	csrf = harness_form_csrf(r.body, NULL);
+	assert_non_null(pair);
+	assert_non_null(csrf);
+	http_resp_free(&r);
+	snprintf(login_cookie, sizeof(login_cookie), "Cookie: %s", pair);
+	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", user, password, csrf);
+	harness_post_form(s, login_cookie, "/login", body, 303, &r);
+	session = harness_cookie(&r, "krate_session");
+	assert_non_null(session);
+	http_resp_free(&r);
+	snprintf(cookie, size, "Cookie: %s", session);
+	free(session);
+	free(pair);
+	free(csrf);
+}
+
+void harness_page(const struct krate_server *s, const char *cookie, const char *path, long want,
+		  struct http_resp *r)
+{
+	const char *hdrs[2] = { cookie, NULL };
+
+	assert_int_equal(http_call_hdr(s, "GET", path, NULL, hdrs, NULL, NULL, r), 0);
+	if (r->status != want)
+		fail_msg("GET %s: expected %ld, got %ld:\n%.2000s", path, want, r->status, r->body);
+}
+
+void harness_post_form(const struct krate_server *s, const char *cookie, const char *path, const char *form,
+		       long want, struct http_resp *r)
+{
+	const char *hdrs[2] = { cookie, NULL };
+
+	assert_int_equal(http_call_hdr(s, "POST", path, NULL, hdrs, form, "application/x-www-form-urlencoded", r), 0);
+	if (r->status != want)
+		fail_msg("POST %s: expected %ld, got %ld:\n%.2000s", path, want, r->status, r->body);
+}
+
+/* "cd 'dir' && (<fmt with ap>) <redirect>" into out. */
+static void command_line(char *out, size_t size, const char *dir, const char *redirect, const char *fmt,
+			 va_list ap)
+{
+	char cmd[4096];
+
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	snprintf(out, size, "cd '%s' && (%s) %s", dir, cmd, redirect);
+}
+
+/* Runs the command line with its output appended to dir/cmd.log; the exit code, or -1. */
+static int sh_logged(const char *dir, const char *fmt, va_list ap, char *full, size_t size)
+{
 	int rc;
 
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && (%s) >>cmd.log 2>&1", dir, cmd);
+	command_line(full, size, dir, ">>cmd.log 2>&1", fmt, ap);
 	rc = system(full);
 	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-char *harness_sh_out(const char *dir, const char *fmt, ...)
+/* Everything the shell command line full writes to stdout (malloc'd, NUL-terminated),
+ * and its wait status in *status; fails the test when it cannot be run. */
+static char *read_command(const char *full, int *status)
 {
-	char cmd[4096], full[4600], chunk[4096];
-	size_t len = 0, n;
-	char *out = NULL, *grown;
+	struct grow g = { 0 };
+	char chunk[4096];
+	size_t n;
+	FILE *f = popen(full, "r");
+
+	if (!f)
+		fail_msg("cannot run: %s", full);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (grow_cb(chunk, 1, n, &g) != n) {
+			pclose(f);
+			fail_msg("out of memory reading the output of: %s", full);
+		}
+	*status = pclose(f);
+	if (!g.p && !(g.p = calloc(1, 1)))
+		fail_msg("out of memory");
+	return g.p;
+}
+
+int harness_sh(const char *dir, const char *fmt, ...)
+{
+	char full[4600];
 	va_list ap;
-	FILE *f;
+	int rc;
 
 	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	rc = sh_logged(dir, fmt, ap, full, sizeof(full));
 	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && %s 2>>cmd.log", dir, cmd);
-	f = popen(full, "r");
-	if (!f)
-		return NULL;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (!(grown = realloc(out, len + n + 1))) {
-			free(out);
-			pclose(f);
-			return NULL;
-		}
-		out = grown;
-		memcpy(out + len, chunk, n);
-		len += n;
-	}
-	pclose(f);
-	if (!out && !(out = calloc(1, 1)))
-		return NULL;
+	return rc;
+}
+
+void harness_sh_ok(const char *dir, const char *fmt, ...)
+{
+	char full[4600];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = sh_logged(dir, fmt, ap, full, sizeof(full));
+	va_end(ap);
+	if (rc)
+		fail_msg("command failed: %s (see %s/cmd.log)", full, dir);
+}
+
+char *harness_sh_out(const char *dir, const char *fmt, ...)
+{
+	char full[4600], *out;
+	va_list ap;
+	size_t len;
+	int status;
+
+	va_start(ap, fmt);
+	command_line(full, sizeof(full), dir, "2>>cmd.log", fmt, ap);
+	va_end(ap);
+	out = read_command(full, &status);
+	len = strlen(out);
 	while (len > 0 && out[len - 1] == '\n')
 		len--;
 	out[len] = '\0';
 	return out;
+}
+
+static char *last_output;
+
+int harness_run(const char *dir, const char *fmt, ...)
+{
+	char full[4600];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	command_line(full, sizeof(full), dir, "2>&1", fmt, ap);
+	va_end(ap);
+	free(last_output);
+	last_output = read_command(full, &status);
+	if (strstr(last_output, "Sanitizer") || strstr(last_output, "runtime error"))
+		fail_msg("a sanitizer report in the output of %s:\n%s", full, last_output);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+const char *harness_output(void)
+{
+	return last_output ? last_output : "";
+}
+
+void harness_expect_output(const char *needle)
+{
+	harness_expect_in(harness_output(), needle);
+}
+
+void harness_expect_in(const char *text, const char *needle)
+{
+	if (!strstr(text, needle))
+		fail_msg("expected \"%s\" in:\n%.4000s", needle, text);
+}
+
+void harness_expect_not_in(const char *text, const char *needle)
+{
+	if (strstr(text, needle))
+		fail_msg("did not expect \"%s\" in:\n%.4000s", needle, text);
 }

@@ -63,18 +63,91 @@ int harness_cli_argv(const struct krate_server *s, const char *token, const char
 /* Creates a token through POST /api/tokens with the admin token; returns malloc'd secret. */
 char *harness_token(const struct krate_server *s, const char *user, const char *org, const char *role);
 
-/* Runs a shell command line (printf-style) in dir, its output appended to
- * dir/cmd.log; returns the exit code, or -1. */
 /* Makes a temporary work directory for the git client (into work, size >= 64)
  * and points git at it: HOME there, no system config, no prompts, a fixed
  * author and committer. Returns 0 or -1. */
 int harness_git_workdir(char *work, size_t size, const char *tag);
 /* Removes the work directory; 0 or -1. */
 int harness_git_workdir_remove(const char *work);
+
+/* Fixtures for cmocka_run_group_tests(tests, harness_group_setup,
+ * harness_group_teardown), set by harness_group before: the setup makes the
+ * git client's work directory when work is not NULL (harness_git_workdir
+ * with tag, into work of size), then starts s with extra (harness_start);
+ * the teardown removes the directory and stops s (harness_stop). */
+void harness_group(struct krate_server *s, const char *extra, char *work, size_t size, const char *tag);
+int harness_group_setup(void **state);
+int harness_group_teardown(void **state);
+
+/* ---- requests that assert (they fail the running test) ---- */
+
+/* method path as token with body (JSON, may be NULL): fails unless the
+ * server answers with status want; the response stays in *r. */
+void harness_call(const struct krate_server *s, const char *method, const char *path, const char *token,
+		  const char *body, long want, struct http_resp *r);
+/* The same, returning the answer's JSON (new ref); an answer that is not
+ * JSON fails. */
+json_t *harness_call_json(const struct krate_server *s, const char *method, const char *path, const char *token,
+			  const char *body, long want);
+/* Creates the org with the admin token (201). */
+void harness_make_org(const struct krate_server *s, const char *org);
+/* Applies one resource (JSON) to org with the admin token; fails unless it
+ * is created or updated (201 or 200). */
+void harness_apply(const struct krate_server *s, const char *org, const char *json);
+/* Waits up to 10 s until Repository name of org is Ready. */
+void harness_wait_repo_ready(const struct krate_server *s, const char *org, const char *name);
+/* Applies a private Repository name with default branch main to org and
+ * waits until it is Ready; spec_extra adds spec fields (e.g.
+ * ",\"description\":\"x\"", or ""). */
+void harness_make_repo(const struct krate_server *s, const char *org, const char *name, const char *spec_extra);
+
+/* ---- the console ---- */
+
+/* "name=value" of the response's Set-Cookie header for cookie name (up to
+ * ';'), malloc'd, or NULL. */
+char *harness_cookie(const struct http_resp *r, const char *name);
+/* The value of the first hidden csrf input of html after marker (NULL: from
+ * the start), malloc'd, or NULL. */
+char *harness_form_csrf(const char *html, const char *marker);
+/* The demo user and password from DIR/demo-credentials (a --demo server). */
+void harness_demo_credentials(const struct krate_server *s, char *user, size_t user_size, char *pass,
+			      size_t pass_size);
+/* Signs user in through the login form (its CSRF cookie and token, a POST
+ * answered with 303) and writes "Cookie: krate_session=..." into cookie.
+ * password is form-encoded as given. */
+void harness_sign_in(const struct krate_server *s, const char *user, const char *password, char *cookie,
+		     size_t size);
+/* GET path with the header cookie ("Cookie: ..."); fails unless the answer
+ * is want; the response stays in *r. */
+void harness_page(const struct krate_server *s, const char *cookie, const char *path, long want,
+		  struct http_resp *r);
+/* POST of form (URL-encoded fields) to path with the header cookie; fails
+ * unless the answer is want; the response stays in *r. */
+void harness_post_form(const struct krate_server *s, const char *cookie, const char *path, const char *form,
+		       long want, struct http_resp *r);
+
+/* ---- shell command lines (printf-style), run in dir ---- */
+
+/* Its output appended to dir/cmd.log; returns the exit code, or -1. */
 int harness_sh(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* The whole stdout of a shell command line run in dir, trailing newlines
- * removed (malloc'd), or NULL; stderr goes to dir/cmd.log. */
+/* harness_sh, failing the test unless the command line exits with 0. */
+void harness_sh_ok(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The whole stdout, trailing newlines removed (malloc'd); stderr goes to
+ * dir/cmd.log. A command line that cannot be started fails the test. */
 char *harness_sh_out(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Its stdout and stderr are kept for harness_output until the next call. A
+ * sanitizer report in them fails the test: the git hooks are the server's
+ * binary, and a sanitizer build reports through git. Returns the exit code,
+ * or -1. */
+int harness_run(const char *dir, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The output of the last harness_run ("" before the first). */
+const char *harness_output(void);
+/* Fails the test unless the output of the last harness_run holds needle. */
+void harness_expect_output(const char *needle);
+
+/* Fail the test unless text holds (lacks) needle. */
+void harness_expect_in(const char *text, const char *needle);
+void harness_expect_not_in(const char *text, const char *needle);
 
 /* Path of the krate binary under test. */
 const char *harness_bin(void);

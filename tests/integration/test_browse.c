@@ -5,70 +5,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct krate_server srv;
 static char work[256];
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "browse"))
-		return -1;
-	return harness_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
 #define GIT "git -c user.name=Tess -c user.email=tess@example.com -c credential.helper= "
 #define API "/api/orgs/browse/repositories/"
-
-static void post(const char *path, const char *body)
-{
-	struct http_resp r;
-
-	assert_int_equal(http_call(&srv, "POST", path, srv.admin_token, body, NULL, &r), 0);
-	assert_true(r.status == 201 || r.status == 200);
-	http_resp_free(&r);
-}
-
-static void make_repo(const char *name)
-{
-	char body[256], path[128];
-	struct http_resp r;
-	int i;
-
-	snprintf(body, sizeof(body), "{\"kind\":\"Repository\",\"metadata\":{\"name\":\"%s\"},"
-		 "\"spec\":{\"visibility\":\"private\",\"defaultBranch\":\"main\"}}", name);
-	post("/api/orgs/browse/resources", body);
-	snprintf(path, sizeof(path), "/api/orgs/browse/resources/Repository/%s", name);
-	for (i = 0; i < 400; i++) {
-		const char *phase;
-		int ready;
-
-		assert_int_equal(http_call(&srv, "GET", path, srv.admin_token, NULL, NULL, &r), 0);
-		phase = json_string_value(json_object_get(json_object_get(r.json, "status"), "phase"));
-		ready = phase && !strcmp(phase, "Ready");
-		http_resp_free(&r);
-		if (ready)
-			return;
-		usleep(25000);
-	}
-	fail_msg("repository %s never became Ready", name);
-}
 
 /* GET path (admin token) expecting status; the response stays in *r. */
 static void get(const char *path, long status, struct http_resp *r)
 {
-	assert_int_equal(http_call(&srv, "GET", path, srv.admin_token, NULL, NULL, r), 0);
-	if (r->status != status)
-		fail_msg("GET %s: %ld %s", path, r->status, r->body);
+	harness_call(&srv, "GET", path, srv.admin_token, NULL, status, r);
 }
 
 static void get_status(const char *path, const char *token, long status)
@@ -312,10 +259,10 @@ static void test_browse(void **state)
 	char *other, *viewer;
 
 	(void)state;
-	post("/api/orgs", "{\"name\":\"browse\"}");
-	post("/api/orgs", "{\"name\":\"other\"}");
-	make_repo("proj");
-	make_repo("empty");
+	harness_make_org(&srv, "browse");
+	harness_make_org(&srv, "other");
+	harness_make_repo(&srv, "browse", "proj", "");
+	harness_make_repo(&srv, "browse", "empty", "");
 
 	/* an empty repository */
 	get(API "empty/branches", 200, &r);
@@ -371,5 +318,6 @@ int main(void)
 		cmocka_unit_test(test_browse),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, work, sizeof(work), "browse");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

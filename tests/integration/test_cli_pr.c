@@ -9,29 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct krate_server srv;
 static char work[256];
 static char *dana, *rob;   /* developer tokens: the author and a reviewer */
 static char url_admin[512];
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "clipr") || harness_start(&srv, NULL))
-		return -1;
-	return 0;
-}
-
 static int teardown(void **state)
 {
-	(void)state;
 	free(dana);
 	free(rob);
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
+	return harness_group_teardown(state);
 }
 
 /* Runs `krate ARGS...` (NULL-terminated) as token, feeding in (may be NULL);
@@ -58,11 +46,7 @@ static char *krate_in(int want, const char *token, const char *in, ...)
 
 #define krate(want, token, ...) krate_in(want, token, NULL, __VA_ARGS__, NULL)
 
-static void expect(const char *out, const char *needle)
-{
-	if (!strstr(out, needle))
-		fail_msg("expected \"%s\" in:\n%s", needle, out);
-}
+#define expect(out, needle) harness_expect_in(out, needle)
 
 static void expect_free(char *out, const char *needle)
 {
@@ -70,38 +54,15 @@ static void expect_free(char *out, const char *needle)
 	free(out);
 }
 
-static json_t *call(const char *method, const char *path, const char *token, const char *body, long want)
-{
-	struct http_resp r;
-	json_t *j;
-
-	assert_int_equal(http_call(&srv, method, path, token, body, body ? "application/json" : NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: expected %ld, got %ld: %s", method, path, want, r.status, r.body);
-	j = json_incref(r.json);
-	http_resp_free(&r);
-	assert_non_null(j);
-	return j;
-}
+/* method path as token with body; asserts the status; the JSON answer (new ref). */
+#define call(...) harness_call_json(&srv, __VA_ARGS__)
+/* Command lines run in the work directory: sh's must succeed; sh_out gives the stdout (malloc'd). */
+#define sh(...) harness_sh_ok(work, __VA_ARGS__)
+#define sh_out(cmd) harness_sh_out(work, "%s", cmd)
 
 static const char *str(json_t *o, const char *part, const char *key)
 {
 	return json_string_value(json_object_get(json_object_get(o, part), key));
-}
-
-static void sh(const char *fmt, const char *arg)
-{
-	if (harness_sh(work, fmt, arg))
-		fail_msg("command failed: %s (see %s/cmd.log)", fmt, work);
-}
-
-static char *sh_out(const char *cmd)
-{
-	char *o = harness_sh_out(work, "%s", cmd);
-
-	if (!o)
-		fail_msg("command failed: %s", cmd);
-	return o;
 }
 
 /* The N of "... #N opened: ..." in a command's output. */
@@ -115,22 +76,6 @@ static long long opened_number(const char *out)
 	return n;
 }
 
-static void wait_ready(void)
-{
-	int i;
-
-	for (i = 0; i < 400; i++) {
-		json_t *r = call("GET", "/api/orgs/acme/repositories/app", srv.admin_token, NULL, 200);
-		int ready = !strcmp(json_string_value(json_object_get(r, "phase")), "Ready");
-
-		json_decref(r);
-		if (ready)
-			return;
-		usleep(25000);
-	}
-	fail_msg("repository never became Ready");
-}
-
 static void test_cli_pull_requests(void **state)
 {
 	char *out, *head, *viewer, num[32];
@@ -138,10 +83,10 @@ static void test_cli_pull_requests(void **state)
 	long long n1, n2;
 
 	(void)state;
-	json_decref(call("POST", "/api/orgs", srv.admin_token, "{\"name\":\"acme\"}", 201));
+	harness_make_org(&srv, "acme");
 	expect_free(krate(0, srv.admin_token, "repo", "create", "app", "-n", "acme", "--visibility", "private"),
 		    "repository app created");
-	wait_ready();
+	harness_wait_repo_ready(&srv, "acme", "app");
 	dana = harness_token(&srv, "dana", "acme", "developer");
 	rob = harness_token(&srv, "rob", "acme", "developer");
 	viewer = harness_token(&srv, "val", "acme", "viewer");
@@ -152,9 +97,9 @@ static void test_cli_pull_requests(void **state)
 	sh("git -c credential.helper= clone -q '%s' w && cd w && printf 'one\\ntwo\\n' > a.txt && git add . &&"
 	   " git commit -qm base && git push -q origin HEAD:main", url_admin);
 	sh("cd w && git checkout -qb feature && printf 'feature\\ntwo\\n' > a.txt && git commit -qam feature &&"
-	   " git push -q origin feature%s", "");
+	   " git push -q origin feature");
 	sh("cd w && git checkout -q main && git checkout -qb topic && echo b > b.txt && git add b.txt &&"
-	   " git commit -qm topic && git push -q origin topic%s", "");
+	   " git commit -qm topic && git push -q origin topic");
 	json_decref(call("POST", "/api/orgs/acme/resources", srv.admin_token,
 			 "{\"kind\":\"BranchProtection\",\"metadata\":{\"name\":\"main\"},\"spec\":{\"refs\":[\"main\"],"
 			 "\"requiredApprovals\":1,\"requiredChecks\":[\"ci/test\"]}}",
@@ -373,5 +318,6 @@ int main(void)
 		cmocka_unit_test(test_cli_issues),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, work, sizeof(work), "clipr");
+	return cmocka_run_group_tests(tests, harness_group_setup, teardown);
 }

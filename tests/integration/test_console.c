@@ -9,84 +9,6 @@
 
 static struct krate_server srv;
 
-static int setup(void **state)
-{
-	(void)state;
-	return harness_start(&srv, "--demo --git /nonexistent/git");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return harness_stop(&srv);
-}
-
-/* "name=value" of a Set-Cookie header (up to ';'), malloc'd. */
-static char *cookie_pair(const struct http_resp *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while ((p = strcasestr(p, "Set-Cookie:"))) {
-		p += 11;
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return strndup(p, strcspn(p, ";\r\n"));
-	}
-	return NULL;
-}
-
-/* The value of the hidden csrf input in an HTML form. */
-static char *form_csrf(const char *html)
-{
-	const char *p = strstr(html, "name=\"csrf\" value=\"");
-
-	if (!p)
-		return NULL;
-	p += strlen("name=\"csrf\" value=\"");
-	return strndup(p, strcspn(p, "\""));
-}
-
-static char *sign_in(void)
-{
-	struct http_resp r;
-	char path[300], creds[160], user[64], pass[96], body[512], cookie_hdr[512];
-	const char *hdrs[2] = { cookie_hdr, NULL };
-	char *csrf_cookie, *csrf, *session, *set_cookie;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/demo-credentials", srv.dir);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(creds, sizeof(creds), f));
-	fclose(f);
-	assert_int_equal(sscanf(creds, "%63s %95s", user, pass), 2);
-
-	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
-	csrf_cookie = cookie_pair(&r, "krate_login_csrf");
-	csrf = form_csrf(r.body);
-	assert_non_null(csrf_cookie);
-	assert_non_null(csrf);
-	http_resp_free(&r);
-
-	snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s", csrf_cookie);
-	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", user, pass, csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", "/login", NULL, hdrs, body,
-				       "application/x-www-form-urlencoded", &r), 0);
-	assert_int_equal(r.status, 303);
-	session = cookie_pair(&r, "krate_session");
-	assert_non_null(session);
-	set_cookie = http_header(&r, "Set-Cookie");
-	assert_non_null(set_cookie);
-	http_resp_free(&r);
-	free(set_cookie);
-	free(csrf_cookie);
-	free(csrf);
-	return session;
-}
-
 static void test_readyz_reports_missing_git(void **state)
 {
 	struct http_resp r;
@@ -105,14 +27,14 @@ static void test_readyz_reports_missing_git(void **state)
 static void test_banner_and_session_cookie(void **state)
 {
 	struct http_resp r;
-	char cookie_hdr[512];
+	char user[64], pass[96], cookie_hdr[512];
 	const char *hdrs[2] = { cookie_hdr, NULL };
-	char *session = sign_in(), *attrs;
+	char *attrs;
 
 	(void)state;
-	snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s", session);
-	assert_int_equal(http_call_hdr(&srv, "GET", "/orgs/demo", NULL, hdrs, NULL, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
+	harness_demo_credentials(&srv, user, sizeof(user), pass, sizeof(pass));
+	harness_sign_in(&srv, user, pass, cookie_hdr, sizeof(cookie_hdr));
+	harness_page(&srv, cookie_hdr, "/orgs/demo", 200, &r);
 	assert_non_null(strstr(r.body, "id=\"degraded-banner\""));
 	assert_non_null(strstr(r.body, "git executable not found"));
 	/* the agent gateway is not configured here and must not be named as degraded */
@@ -120,8 +42,7 @@ static void test_banner_and_session_cookie(void **state)
 	http_resp_free(&r);
 
 	/* the top bar's search finds resources by name within the org */
-	assert_int_equal(http_call_hdr(&srv, "GET", "/orgs/demo/search?q=KRA", NULL, hdrs, NULL, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
+	harness_page(&srv, cookie_hdr, "/orgs/demo/search?q=KRA", 200, &r);
 	assert_non_null(strstr(r.body, "/orgs/demo/resources/repositories/krate\""));
 	assert_null(strstr(r.body, "/orgs/demo/resources/repositories/web\""));
 	http_resp_free(&r);
@@ -143,28 +64,21 @@ static void test_banner_and_session_cookie(void **state)
 	assert_non_null(strstr(attrs, "/login?next="));
 	free(attrs);
 	http_resp_free(&r);
-	free(session);
 }
 
 static void test_cookie_attributes(void **state)
 {
 	struct http_resp r;
-	char path[300], creds[160], user[64], pass[96], body[512], cookie_hdr[512];
+	char user[64], pass[96], body[512], cookie_hdr[512];
 	const char *hdrs[3] = { cookie_hdr, "X-Forwarded-Proto: https", NULL };
 	char *csrf_cookie, *csrf, *line;
 	const char *p;
-	FILE *f;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/demo-credentials", srv.dir);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(creds, sizeof(creds), f));
-	fclose(f);
-	assert_int_equal(sscanf(creds, "%63s %95s", user, pass), 2);
+	harness_demo_credentials(&srv, user, sizeof(user), pass, sizeof(pass));
 	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	csrf_cookie = cookie_pair(&r, "krate_login_csrf");
-	csrf = form_csrf(r.body);
+	csrf_cookie = harness_cookie(&r, "krate_login_csrf");
+	csrf = harness_form_csrf(r.body, NULL);
 	http_resp_free(&r);
 	snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s", csrf_cookie);
 	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", user, pass, csrf);
@@ -192,5 +106,6 @@ int main(void)
 		cmocka_unit_test(test_cookie_attributes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, "--demo --git /nonexistent/git", NULL, 0, NULL);
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

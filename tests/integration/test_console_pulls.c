@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define PASSWORD "console-pulls-password"
 #define BASE "/orgs/acme/repos/app"
@@ -16,66 +15,10 @@
 static struct krate_server srv;
 static char work[256];
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "consolepulls") || harness_start(&srv, NULL))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
+/* method path with body as the admin; asserts the status; the JSON answer (new ref). */
 static json_t *call(const char *method, const char *path, const char *body, long want)
 {
-	struct http_resp r;
-	json_t *j;
-
-	assert_int_equal(http_call(&srv, method, path, srv.admin_token, body, body ? "application/json" : NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: expected %ld, got %ld: %s", method, path, want, r.status, r.body);
-	j = json_incref(r.json);
-	http_resp_free(&r);
-	return j;
-}
-
-static void sh(const char *fmt, const char *arg)
-{
-	if (harness_sh(work, fmt, arg))
-		fail_msg("command failed: %s (see %s/cmd.log)", fmt, work);
-}
-
-/* "name=value" of a Set-Cookie header (up to ';'), malloc'd. */
-static char *cookie_pair(const struct http_resp *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while ((p = strcasestr(p, "Set-Cookie:"))) {
-		p += 11;
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return strndup(p, strcspn(p, ";\r\n"));
-	}
-	return NULL;
-}
-
-/* The value of the first hidden csrf input in html, malloc'd. */
-static char *form_csrf(const char *html)
-{
-	const char *p = strstr(html, "name=\"csrf\" value=\"");
-
-	if (!p)
-		return NULL;
-	p += strlen("name=\"csrf\" value=\"");
-	return strndup(p, strcspn(p, "\""));
+	return harness_call_json(&srv, method, path, srv.admin_token, body, want);
 }
 
 /* A signed-in console user: the Cookie header and the session's CSRF token. */
@@ -86,44 +29,19 @@ struct user {
 
 static void sign_in(struct user *u, const char *name)
 {
-	struct http_resp r;
-	char cookie_hdr[512], body[512];
-	const char *hdrs[2] = { cookie_hdr, NULL };
-	char *login_cookie, *csrf, *session;
-
-	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	login_cookie = cookie_pair(&r, "krate_login_csrf");
-	csrf = form_csrf(r.body);
-	assert_non_null(login_cookie);
-	assert_non_null(csrf);
-	http_resp_free(&r);
-	snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s", login_cookie);
-	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", name, PASSWORD, csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", "/login", NULL, hdrs, body, "application/x-www-form-urlencoded",
-				       &r), 0);
-	assert_int_equal(r.status, 303);
-	session = cookie_pair(&r, "krate_session");
-	assert_non_null(session);
-	http_resp_free(&r);
-	snprintf(u->cookie, sizeof(u->cookie), "Cookie: %s", session);
-	free(session);
-	free(login_cookie);
-	free(csrf);
+	harness_sign_in(&srv, name, PASSWORD, u->cookie, sizeof(u->cookie));
 	u->csrf = NULL;
 }
 
 /* GET path as u; asserts the status; the body (malloc'd). */
 static char *page(struct user *u, const char *path, long want)
 {
-	const char *hdrs[2] = { u->cookie, NULL };
 	struct http_resp r;
 	char *body;
 
-	assert_int_equal(http_call_hdr(&srv, "GET", path, NULL, hdrs, NULL, NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("GET %s: expected %ld, got %ld: %.2000s", path, want, r.status, r.body);
+	harness_page(&srv, u->cookie, path, want, &r);
 	if (!u->csrf)
-		u->csrf = form_csrf(r.body);
+		u->csrf = harness_form_csrf(r.body, NULL);
 	body = strdup(r.body ? r.body : "");
 	http_resp_free(&r);
 	return body;
@@ -133,17 +51,13 @@ static char *page(struct user *u, const char *path, long want)
  * asserts the status; *location (malloc'd) gets the redirect, and the body is returned. */
 static char *post(struct user *u, const char *path, const char *fields, long want, char **location)
 {
-	const char *hdrs[2] = { u->cookie, NULL };
 	struct http_resp r;
 	char body[4096];
 	char *out;
 
 	assert_non_null(u->csrf);
 	snprintf(body, sizeof(body), "csrf=%s%s%s", u->csrf, *fields ? "&" : "", fields);
-	assert_int_equal(http_call_hdr(&srv, "POST", path, NULL, hdrs, body, "application/x-www-form-urlencoded", &r),
-			 0);
-	if (r.status != want)
-		fail_msg("POST %s: expected %ld, got %ld: %.2000s", path, want, r.status, r.body);
+	harness_post_form(&srv, u->cookie, path, body, want, &r);
 	if (location)
 		*location = http_header(&r, "Location");
 	out = strdup(r.body ? r.body : "");
@@ -151,17 +65,8 @@ static char *post(struct user *u, const char *path, const char *fields, long wan
 	return out;
 }
 
-static void has(const char *html, const char *needle)
-{
-	if (!strstr(html, needle))
-		fail_msg("expected \"%s\" in the page", needle);
-}
-
-static void lacks(const char *html, const char *needle)
-{
-	if (strstr(html, needle))
-		fail_msg("did not expect \"%s\" in the page", needle);
-}
+#define has(html, needle) harness_expect_in(html, needle)
+#define lacks(html, needle) harness_expect_not_in(html, needle)
 
 static void expect_redirect(struct user *u, const char *path, const char *fields, const char *want_loc)
 {
@@ -184,22 +89,6 @@ static void make_user(const char *name, const char *role)
 	json_decref(call("POST", "/api/users", body, 201));
 }
 
-static void wait_ready(void)
-{
-	int i;
-
-	for (i = 0; i < 400; i++) {
-		json_t *r = call("GET", "/api/orgs/acme/repositories/app", NULL, 200);
-		int ready = !strcmp(json_string_value(json_object_get(r, "phase")) ?: "", "Ready");
-
-		json_decref(r);
-		if (ready)
-			return;
-		usleep(25000);
-	}
-	fail_msg("repository never became Ready");
-}
-
 static void test_pull_request_pages(void **state)
 {
 	char url[512], *html, *loc = NULL;
@@ -207,17 +96,17 @@ static void test_pull_request_pages(void **state)
 	json_t *pr;
 
 	(void)state;
-	json_decref(call("POST", "/api/orgs", "{\"name\":\"acme\"}", 201));
+	harness_make_org(&srv, "acme");
 	json_decref(call("POST", "/api/orgs/acme/repositories", "{\"name\":\"app\",\"visibility\":\"private\"}", 201));
-	wait_ready();
+	harness_wait_repo_ready(&srv, "acme", "app");
 	snprintf(url, sizeof(url), "http://admin:%s@127.0.0.1:%d/acme/app.git", srv.admin_token, srv.port);
 	/* main with a.txt; feature changes one line of it, clash the same line differently */
-	sh("git -c credential.helper= clone -q '%s' w && cd w && printf 'one\\ntwo\\n' > a.txt && git add . &&"
-	   " git commit -qm base && git push -q origin HEAD:main", url);
-	sh("cd w && git checkout -qb feature && printf 'one\\nfeature line\\n' > a.txt && git commit -qam 'Feature "
-	   "commit' && git push -q origin feature%s", "");
-	sh("cd w && git checkout -q main && git checkout -qb clash && printf 'one\\nclash line\\n' > a.txt &&"
-	   " git commit -qam clash && git push -q origin clash%s", "");
+	harness_sh_ok(work, "git -c credential.helper= clone -q '%s' w && cd w && printf 'one\\ntwo\\n' > a.txt &&"
+		      " git add . && git commit -qm base && git push -q origin HEAD:main", url);
+	harness_sh_ok(work, "cd w && git checkout -qb feature && printf 'one\\nfeature line\\n' > a.txt &&"
+		      " git commit -qam 'Feature commit' && git push -q origin feature");
+	harness_sh_ok(work, "cd w && git checkout -q main && git checkout -qb clash && printf 'one\\nclash line\\n' >"
+		      " a.txt && git commit -qam clash && git push -q origin clash");
 	make_user("dana", "developer");
 	make_user("rob", "developer");
 	make_user("vic", "viewer");
@@ -465,5 +354,6 @@ int main(void)
 		cmocka_unit_test(test_issue_pages),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, work, sizeof(work), "consolepulls");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

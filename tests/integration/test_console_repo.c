@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct krate_server srv;
 static char work[256];
@@ -17,94 +16,20 @@ static char cookie[512];        /* "Cookie: krate_session=..." of the demo user 
 #define REPO "/orgs/web/repos/proj"
 #define COMMITS 34              /* more than one page of 30 */
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "console-repo"))
-		return -1;
-	return harness_start(&srv, "--demo");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
-/* "name=value" of a Set-Cookie header (up to ';'), malloc'd. */
-static char *cookie_pair(const struct http_resp *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while ((p = strcasestr(p, "Set-Cookie:"))) {
-		p += 11;
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return strndup(p, strcspn(p, ";\r\n"));
-	}
-	return NULL;
-}
-
-/* Signs in through the form; writes "Cookie: krate_session=..." into out. */
-static void sign_in(const char *user, const char *pass, char *out, size_t size)
-{
-	struct http_resp r;
-	char body[512], hdr[512];
-	const char *hdrs[2] = { hdr, NULL };
-	char *csrf_cookie, *csrf, *session;
-	const char *p;
-
-	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	csrf_cookie = cookie_pair(&r, "krate_login_csrf");
-	p = strstr(r.body, "name=\"csrf\" value=\"");
-	assert_non_null(csrf_cookie);
-	assert_non_null(p);
-	p += strlen("name=\"csrf\" value=\"");
-	csrf = strndup(p, strcspn(p, "\""));
-	http_resp_free(&r);
-	snprintf(hdr, sizeof(hdr), "Cookie: %s", csrf_cookie);
-	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", user, pass, csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", "/login", NULL, hdrs, body, "application/x-www-form-urlencoded",
-				       &r), 0);
-	assert_int_equal(r.status, 303);
-	session = cookie_pair(&r, "krate_session");
-	assert_non_null(session);
-	snprintf(out, size, "Cookie: %s", session);
-	http_resp_free(&r);
-	free(session);
-	free(csrf_cookie);
-	free(csrf);
-}
-
-/* GET path with the cookie header c, expecting status; the response stays in *r. */
-static void page_as(const char *c, const char *path, long status, struct http_resp *r)
-{
-	const char *hdrs[2] = { c, NULL };
-
-	assert_int_equal(http_call_hdr(&srv, "GET", path, NULL, hdrs, NULL, NULL, r), 0);
-	if (r->status != status)
-		fail_msg("GET %s: %ld (want %ld)\n%.2000s", path, r->status, status, r->body);
-}
-
+/* GET path as the demo user, expecting status; the response stays in *r. */
 static void page(const char *path, long status, struct http_resp *r)
 {
-	page_as(cookie, path, status, r);
+	harness_page(&srv, cookie, path, status, r);
 }
 
 static void has(const struct http_resp *r, const char *s)
 {
-	if (!strstr(r->body, s))
-		fail_msg("the page lacks %s", s);
+	harness_expect_in(r->body, s);
 }
 
 static void lacks(const struct http_resp *r, const char *s)
 {
-	if (strstr(r->body, s))
-		fail_msg("the page contains %s", s);
+	harness_expect_not_in(r->body, s);
 }
 
 static size_t count(const char *hay, const char *needle)
@@ -116,42 +41,6 @@ static size_t count(const char *hay, const char *needle)
 		hay += strlen(needle);
 	}
 	return n;
-}
-
-static void post(const char *path, const char *body)
-{
-	struct http_resp r;
-
-	assert_int_equal(http_call(&srv, "POST", path, srv.admin_token, body, NULL, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("POST %s: %ld %s", path, r.status, r.body);
-	http_resp_free(&r);
-}
-
-static void make_repo(const char *org, const char *name, const char *extra)
-{
-	char body[512], path[160];
-	struct http_resp r;
-	int i;
-
-	snprintf(body, sizeof(body), "{\"kind\":\"Repository\",\"metadata\":{\"name\":\"%s\"},"
-		 "\"spec\":{\"visibility\":\"private\",\"defaultBranch\":\"main\"%s}}", name, extra);
-	snprintf(path, sizeof(path), "/api/orgs/%s/resources", org);
-	post(path, body);
-	snprintf(path, sizeof(path), "/api/orgs/%s/resources/Repository/%s", org, name);
-	for (i = 0; i < 400; i++) {
-		const char *phase;
-		int ready;
-
-		assert_int_equal(http_call(&srv, "GET", path, srv.admin_token, NULL, NULL, &r), 0);
-		phase = json_string_value(json_object_get(json_object_get(r.json, "status"), "phase"));
-		ready = phase && !strcmp(phase, "Ready");
-		http_resp_free(&r);
-		if (ready)
-			return;
-		usleep(25000);
-	}
-	fail_msg("repository %s never became Ready", name);
 }
 
 static const char readme[] =
@@ -406,38 +295,32 @@ static void check_isolation(void)
 	assert_int_equal(harness_cli(&srv, srv.admin_token, "user create olga --role admin --org other --password-stdin",
 				     "olga's long password\n", &out), 0);
 	free(out);
-	sign_in("olga", "olga%27s+long+password", other, sizeof(other));
-	page_as(other, "/orgs/other", 200, &r);
+	harness_sign_in(&srv, "olga", "olga%27s+long+password", other, sizeof(other));
+	harness_page(&srv, other, "/orgs/other", 200, &r);
 	http_resp_free(&r);
-	page_as(other, REPO, 404, &r);
+	harness_page(&srv, other, REPO, 404, &r);
 	lacks(&r, "Hello Krate");
 	http_resp_free(&r);
-	page_as(other, REPO "/blob/main/README.md", 404, &r);
+	harness_page(&srv, other, REPO "/blob/main/README.md", 404, &r);
 	http_resp_free(&r);
-	page_as(other, "/orgs/web/repos", 404, &r);
+	harness_page(&srv, other, "/orgs/web/repos", 404, &r);
 	http_resp_free(&r);
-	page_as(other, "/orgs/other/repos/proj", 404, &r);
+	harness_page(&srv, other, "/orgs/other/repos/proj", 404, &r);
 	http_resp_free(&r);
 }
 
 static void test_console_repo(void **state)
 {
-	char path[300], creds[160], user[64], pass[96];
-	FILE *f;
+	char user[64], pass[96];
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/demo-credentials", srv.dir);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_non_null(fgets(creds, sizeof(creds), f));
-	fclose(f);
-	assert_int_equal(sscanf(creds, "%63s %95s", user, pass), 2);
-	sign_in(user, pass, cookie, sizeof(cookie));
+	harness_demo_credentials(&srv, user, sizeof(user), pass, sizeof(pass));
+	harness_sign_in(&srv, user, pass, cookie, sizeof(cookie));
 
-	post("/api/orgs", "{\"name\":\"web\"}");
-	post("/api/orgs", "{\"name\":\"other\"}");
-	make_repo("web", "proj", ",\"description\":\"A <b>careful</b> repo\"");
-	make_repo("web", "empty", "");
+	harness_make_org(&srv, "web");
+	harness_make_org(&srv, "other");
+	harness_make_repo(&srv, "web", "proj", ",\"description\":\"A <b>careful</b> repo\"");
+	harness_make_repo(&srv, "web", "empty", "");
 	push_history();
 
 	check_home();
@@ -454,5 +337,6 @@ int main(void)
 		cmocka_unit_test(test_console_repo),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, "--demo", work, sizeof(work), "console-repo");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

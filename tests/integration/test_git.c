@@ -4,32 +4,14 @@
  * Repository removes it. */
 #include "harness.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 static struct krate_server srv;
 static char work[256];
-
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "gitwork"))
-		return -1;
-	return harness_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
 
 /* Shell command lines run in the work directory (harness_sh); sh_out keeps
  * the first line of stdout (malloc'd). */
@@ -63,9 +45,7 @@ static const char *make_repo_branch(const char *name, const char *visibility, co
 	snprintf(body, sizeof(body),
 		 "{\"kind\":\"Repository\",\"metadata\":{\"name\":\"%s\"},"
 		 "\"spec\":{\"visibility\":\"%s\",\"defaultBranch\":\"%s\"}}", name, visibility, branch);
-	assert_int_equal(http_call(&srv, "POST", "/api/orgs/forge/resources", srv.admin_token, body, NULL, &r), 0);
-	assert_true(r.status == 201 || r.status == 200);
-	http_resp_free(&r);
+	harness_apply(&srv, "forge", body);
 	snprintf(path, sizeof(path), "/api/orgs/forge/resources/Repository/%s", name);
 	for (i = 0; i < 200; i++) {
 		json_t *status;
@@ -113,9 +93,7 @@ static void test_forge(void **state)
 	int i;
 
 	(void)state;
-	assert_int_equal(http_call(&srv, "POST", "/api/orgs", srv.admin_token, "{\"name\":\"forge\"}", NULL, &r), 0);
-	assert_true(r.status == 201 || r.status == 200);
-	http_resp_free(&r);
+	harness_make_org(&srv, "forge");
 	make_repo("code", "private");
 	make_repo("pub", "public");
 	snprintf(path, sizeof(path), "%s/git/forge/code.git/HEAD", srv.dir);
@@ -166,9 +144,7 @@ static void test_forge(void **state)
 	assert_int_not_equal(sh("git -c credential.helper= ls-remote '%s'", u), 0);
 
 	/* a token bound to another org sees neither the org nor its repositories */
-	assert_int_equal(http_call(&srv, "POST", "/api/orgs", srv.admin_token, "{\"name\":\"elsewhere\"}", NULL,
-				   &r), 0);
-	http_resp_free(&r);
+	harness_make_org(&srv, "elsewhere");
 	{
 		char *other = harness_token(&srv, "oscar", "elsewhere", "admin"), *b64, auth[600];
 		const char *hdrs[] = { auth, NULL };
@@ -246,8 +222,9 @@ static void test_forge(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_forge, setup, teardown),
+		cmocka_unit_test(test_forge),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	harness_group(&srv, NULL, work, sizeof(work), "gitwork");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

@@ -7,37 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static struct krate_server srv;
 static char work[256];
 static char url[512];
-
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "robustwork") || harness_start(&srv, NULL))
-		return -1;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
-static void call_ok(const char *method, const char *path, const char *body)
-{
-	struct http_resp r;
-
-	assert_int_equal(http_call(&srv, method, path, srv.admin_token, body, "application/json", &r), 0);
-	if (r.status != 200 && r.status != 201)
-		fail_msg("%s %s: %ld %s", method, path, r.status, r.body);
-	http_resp_free(&r);
-}
 
 /* A pkt-line of text into f. */
 static void pkt(FILE *f, const char *text, size_t n)
@@ -104,17 +77,11 @@ static void test_hostile_pushes(void **state)
 	char path[512], line[256], *main_sha, *before, *resp;
 	FILE *f;
 	long code;
-	int i;
 
 	(void)state;
-	call_ok("POST", "/api/orgs", "{\"name\":\"robust\"}");
-	call_ok("POST", "/api/orgs/robust/repositories", "{\"name\":\"code\",\"visibility\":\"private\"}");
+	harness_make_org(&srv, "robust");
+	harness_make_repo(&srv, "robust", "code", "");
 	snprintf(url, sizeof(url), "http://admin:%s@127.0.0.1:%d/robust/code.git", srv.admin_token, srv.port);
-	for (i = 0; i < 400; i++) {
-		if (!harness_sh(work, "git -c credential.helper= ls-remote '%s' >/dev/null 2>&1", url))
-			break;
-		usleep(25000);
-	}
 	assert_int_equal(harness_sh(work,
 				    "git -c credential.helper= clone -q '%s' c && cd c && echo hi > a && git add a &&"
 				    " git commit -qm one && git push -q origin HEAD:main",
@@ -191,5 +158,6 @@ int main(void)
 		cmocka_unit_test(test_hostile_pushes),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, work, sizeof(work), "robustwork");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

@@ -15,38 +15,18 @@ static char work[256];
 static char *dana, *rob;   /* developer tokens: the author and a reviewer */
 static char url_admin[512];
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "pullwork") || harness_start(&srv, NULL))
-		return -1;
-	return 0;
-}
-
 static int teardown(void **state)
 {
-	(void)state;
 	free(dana);
 	free(rob);
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
+	return harness_group_teardown(state);
 }
 
-/* method path as token with body; asserts the status; the parsed answer (caller decrefs). */
-static json_t *call(const char *method, const char *path, const char *token, const char *body, long want)
-{
-	struct http_resp r;
-	json_t *j;
-
-	assert_int_equal(http_call(&srv, method, path, token, body, body ? "application/json" : NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: expected %ld, got %ld: %s", method, path, want, r.status, r.body);
-	j = json_incref(r.json);
-	http_resp_free(&r);
-	assert_non_null(j);
-	return j;
-}
+/* method path as token with body; asserts the status; the JSON answer (new ref). */
+#define call(...) harness_call_json(&srv, __VA_ARGS__)
+/* Command lines run in the work directory: sh's must succeed; out gives the stdout (malloc'd). */
+#define sh(...) harness_sh_ok(work, __VA_ARGS__)
+#define out(cmd) harness_sh_out(work, "%s", cmd)
 
 static const char *str(json_t *o, const char *part, const char *key)
 {
@@ -69,37 +49,6 @@ static int has_code(json_t *arr, const char *code)
 		    !strcmp(json_string_value(json_object_get(v, "code")), code))
 			return 1;
 	return 0;
-}
-
-static void sh(const char *fmt, const char *arg)
-{
-	if (harness_sh(work, fmt, arg))
-		fail_msg("command failed: %s (see %s/cmd.log)", fmt, work);
-}
-
-static char *out(const char *cmd)
-{
-	char *o = harness_sh_out(work, "%s", cmd);
-
-	if (!o)
-		fail_msg("command failed: %s", cmd);
-	return o;
-}
-
-static void wait_ready(void)
-{
-	int i;
-
-	for (i = 0; i < 400; i++) {
-		json_t *r = call("GET", "/api/orgs/acme/repositories/app", srv.admin_token, NULL, 200);
-		int ready = !strcmp(json_string_value(json_object_get(r, "phase")), "Ready");
-
-		json_decref(r);
-		if (ready)
-			return;
-		usleep(25000);
-	}
-	fail_msg("repository never became Ready");
 }
 
 static json_t *open_pr(const char *token, const char *title, const char *source, long want)
@@ -165,10 +114,10 @@ static void test_pull_request_flow(void **state)
 	int found;
 
 	(void)state;
-	json_decref(call("POST", "/api/orgs", srv.admin_token, "{\"name\":\"acme\"}", 201));
+	harness_make_org(&srv, "acme");
 	json_decref(call("POST", "/api/orgs/acme/repositories", srv.admin_token,
 			 "{\"name\":\"app\",\"visibility\":\"private\"}", 201));
-	wait_ready();
+	harness_wait_repo_ready(&srv, "acme", "app");
 	dana = harness_token(&srv, "dana", "acme", "developer");
 	rob = harness_token(&srv, "rob", "acme", "developer");
 	assert_non_null(dana);
@@ -179,11 +128,11 @@ static void test_pull_request_flow(void **state)
 	sh("git -c credential.helper= clone -q '%s' w && cd w && printf 'one\\ntwo\\n' > a.txt && git add . &&"
 	   " git commit -qm base && git push -q origin HEAD:main", url_admin);
 	sh("cd w && git checkout -qb feature && printf 'feature\\ntwo\\n' > a.txt && git commit -qam feature &&"
-	   " git push -q origin feature%s", "");
+	   " git push -q origin feature");
 	sh("cd w && git checkout -q main && git checkout -qb clash && printf 'clash\\ntwo\\n' > a.txt &&"
-	   " git commit -qam clash && git push -q origin clash%s", "");
+	   " git commit -qam clash && git push -q origin clash");
 	sh("cd w && git checkout -q main && git checkout -qb topic && echo b > b.txt && git add b.txt &&"
-	   " git commit -qm topic && git push -q origin topic%s", "");
+	   " git commit -qm topic && git push -q origin topic");
 
 	/* open: numbered, open, mergeable with no rules yet, head is the branch tip */
 	pr = open_pr(dana, "Add the feature line", "feature", 201);
@@ -318,7 +267,7 @@ static void test_pull_request_flow(void **state)
 	set_check(n_topic, "success");
 	approve(n_topic);
 	sh("cd w && git checkout -q topic && echo more >> b.txt && git commit -qam 'topic 2' && git push -q origin "
-	   "topic%s", "");
+	   "topic");
 	head = out("cd w && git rev-parse topic");
 	found = 0;
 	for (i = 0; i < 200 && !found; i++) {
@@ -347,7 +296,7 @@ static void test_pull_request_flow(void **state)
 
 	/* fast-forward: main moves to the branch's own commit */
 	sh("cd w && git fetch -q origin && git checkout -q -b ff origin/main && echo c > c.txt && git add c.txt &&"
-	   " git commit -qm ff && git push -q origin ff%s", "");
+	   " git commit -qm ff && git push -q origin ff");
 	pr = open_pr(dana, "Fast forward with c.txt", "ff", 201);
 	n_ff = num(pr, "spec", "number");
 	json_decref(pr);
@@ -462,5 +411,6 @@ int main(void)
 		cmocka_unit_test(test_comments_issues_and_policy),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, work, sizeof(work), "pullwork");
+	return cmocka_run_group_tests(tests, harness_group_setup, teardown);
 }

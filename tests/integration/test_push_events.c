@@ -6,13 +6,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,112 +18,35 @@
 
 static struct krate_server srv;
 static char work[256];
-static char last[8192];
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "pushev"))
-		return -1;
-	return harness_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[2048], full[2600];
-	va_list ap;
-	FILE *f;
-	size_t n;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && (%s) >out.txt 2>&1", work, cmd);
-	rc = system(full);
-	snprintf(full, sizeof(full), "%s/out.txt", work);
-	f = fopen(full, "r");
-	assert_non_null(f);
-	n = fread(last, 1, sizeof(last) - 1, f);
-	last[n] = '\0';
-	fclose(f);
-	/* The hooks are the server's binary: a sanitizer build reports through git. */
-	if (strstr(last, "Sanitizer") || strstr(last, "runtime error"))
-		fail_msg("a sanitizer report in git's output:\n%s", last);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
+/* Command lines run in the work directory, their output in harness_output(). */
+#define run(...) harness_run(work, __VA_ARGS__)
 
 static const char *head(const char *dir)
 {
 	static char sha[64];
 
 	assert_int_equal(run("git -C %s rev-parse HEAD", dir), 0);
-	snprintf(sha, sizeof(sha), "%.40s", last);
+	snprintf(sha, sizeof(sha), "%.40s", harness_output());
 	return sha;
-}
-
-static void apply(const char *body)
-{
-	struct http_resp r;
-
-	assert_int_equal(http_call(&srv, "POST", "/api/orgs/pe/resources", srv.admin_token, body, NULL, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("apply failed (%ld): %s", r.status, r.body);
-	http_resp_free(&r);
-}
-
-static void make_repo(void)
-{
-	struct http_resp r;
-	const char *phase;
-	int i;
-
-	assert_int_equal(http_call(&srv, "POST", "/api/orgs", srv.admin_token, "{\"name\":\"pe\"}", NULL, &r), 0);
-	assert_true(r.status == 201 || r.status == 200);
-	http_resp_free(&r);
-	apply("{\"kind\":\"Repository\",\"metadata\":{\"name\":\"code\"},"
-	      "\"spec\":{\"visibility\":\"private\",\"defaultBranch\":\"main\"}}");
-	for (i = 0; i < 400; i++) {
-		assert_int_equal(http_call(&srv, "GET", "/api/orgs/pe/resources/Repository/code", srv.admin_token, NULL,
-					   NULL, &r), 0);
-		phase = json_string_value(json_object_get(json_object_get(r.json, "status"), "phase"));
-		if (phase && !strcmp(phase, "Ready")) {
-			http_resp_free(&r);
-			return;
-		}
-		http_resp_free(&r);
-		usleep(25000);
-	}
-	fail_msg("repository never became Ready");
 }
 
 /* The GitPush objects once there are at least n (new ref), within 10 s. */
 static json_t *pushes(size_t n)
 {
-	struct http_resp r;
-	json_t *items;
+	json_t *list, *items;
 	int i;
 
 	for (i = 0; i < 400; i++) {
-		assert_int_equal(http_call(&srv, "GET", "/api/orgs/pe/resources?kind=GitPush", srv.admin_token, NULL,
-					   NULL, &r), 0);
-		assert_int_equal(r.status, 200);
-		items = json_object_get(r.json, "items");
+		list = harness_call_json(&srv, "GET", "/api/orgs/pe/resources?kind=GitPush", srv.admin_token, NULL,
+					 200);
+		items = json_object_get(list, "items");
 		if (json_array_size(items) >= n) {
 			json_incref(items);
-			http_resp_free(&r);
+			json_decref(list);
 			return items;
 		}
-		http_resp_free(&r);
+		json_decref(list);
 		usleep(25000);
 	}
 	fail_msg("fewer than %zu GitPush objects", n);
@@ -219,7 +140,8 @@ static void test_push_events(void **state)
 	int fd;
 
 	(void)state;
-	make_repo();
+	harness_make_org(&srv, "pe");
+	harness_make_repo(&srv, "pe", "code", "");
 	/* the post-receive hook is installed next to pre-receive and only execs krate */
 	{
 		char path[512];
@@ -264,7 +186,8 @@ static void test_push_events(void **state)
 	http_resp_free(&r);
 
 	/* a push refused by branch protection records nothing ... */
-	apply("{\"kind\":\"BranchProtection\",\"metadata\":{\"name\":\"main\"},\"spec\":{\"refs\":[\"refs/heads/main\"]}}");
+	harness_apply(&srv, "pe", "{\"kind\":\"BranchProtection\",\"metadata\":{\"name\":\"main\"},"
+		      "\"spec\":{\"refs\":[\"refs/heads/main\"]}}");
 	dev = harness_token(&srv, "dana", "pe", "developer");
 	assert_non_null(dev);
 	snprintf(ud, sizeof(ud), "http://dana:%s@127.0.0.1:%d/pe/code.git", dev, srv.port);
@@ -285,8 +208,9 @@ static void test_push_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_push_events, setup, teardown),
+		cmocka_unit_test(test_push_events),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	harness_group(&srv, NULL, work, sizeof(work), "pushev");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

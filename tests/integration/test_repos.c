@@ -10,18 +10,6 @@
 
 static struct krate_server srv;
 
-static int setup(void **state)
-{
-	(void)state;
-	return harness_start(&srv, NULL);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return harness_stop(&srv);
-}
-
 static long call(const char *method, const char *path, const char *token, const char *body, struct http_resp *r)
 {
 	assert_int_equal(http_call(&srv, method, path, token, body, NULL, r), 0);
@@ -31,17 +19,6 @@ static long call(const char *method, const char *path, const char *token, const 
 static const char *str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
-}
-
-static void make_org(const char *name)
-{
-	struct http_resp r;
-	char body[128];
-
-	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", name);
-	call("POST", "/api/orgs", srv.admin_token, body, &r);
-	assert_true(r.status == 201 || r.status == 200);
-	http_resp_free(&r);
 }
 
 /* 1 if the error's reasons name field. */
@@ -63,7 +40,7 @@ static void test_create_defaults_and_reads(void **state)
 	json_t *items, *s;
 
 	(void)state;
-	make_org("acme");
+	harness_make_org(&srv, "acme");
 
 	assert_int_equal(call("POST", "/api/orgs/acme/repositories", srv.admin_token, "{\"name\":\"web\"}", &r), 201);
 	assert_string_equal(str(r.json, "kind"), "Repository");
@@ -123,7 +100,7 @@ static void test_becomes_ready(void **state)
 	int i, ready = 0;
 
 	(void)state;
-	make_org("rdy");
+	harness_make_org(&srv, "rdy");
 	assert_int_equal(call("POST", "/api/orgs/rdy/repositories", srv.admin_token, "{\"name\":\"svc\"}", &r), 201);
 	http_resp_free(&r);
 	for (i = 0; i < 100 && !ready; i++) {
@@ -149,7 +126,7 @@ static void test_validation(void **state)
 	struct http_resp r;
 
 	(void)state;
-	make_org("val");
+	harness_make_org(&srv, "val");
 	assert_int_equal(call("POST", "/api/orgs/val/repositories", srv.admin_token, "{\"name\":\"Bad_Name\"}", &r),
 			 422);
 	assert_true(has_reason(&r, "metadata.name"));
@@ -171,8 +148,8 @@ static void test_rbac_and_delete(void **state)
 	char *viewer, *other;
 
 	(void)state;
-	make_org("own");
-	make_org("oth");
+	harness_make_org(&srv, "own");
+	harness_make_org(&srv, "oth");
 	viewer = harness_token(&srv, "vic", "own", "viewer");
 	other = harness_token(&srv, "ola", "oth", "admin");
 	assert_non_null(viewer);
@@ -220,7 +197,7 @@ static void test_cli(void **state)
 	char *out = NULL;
 
 	(void)state;
-	make_org("cli");
+	harness_make_org(&srv, "cli");
 	assert_int_equal(harness_cli(&srv, srv.admin_token,
 				     "repo create tools -n cli --visibility private --default-branch dev", NULL, &out), 0);
 	assert_non_null(strstr(out, "repository tools created"));
@@ -256,5 +233,6 @@ int main(void)
 		cmocka_unit_test(test_cli),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, NULL, NULL, 0, NULL);
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

@@ -10,14 +10,12 @@
 #include <openssl/hmac.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define SECRET "s3cr3t-for-hooks-Zq8"
@@ -202,85 +200,24 @@ static void expected_signature(struct receiver *rc, int i, char out[80])
 
 /* ---- the server side ---- */
 
-static int setup(void **state)
-{
-	(void)state;
-	if (harness_git_workdir(work, sizeof(work), "hooks"))
-		return -1;
-	return harness_start(&srv, "--webhook-attempts 4 --webhook-backoff-ms 100");
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (harness_git_workdir_remove(work))
-		return -1;
-	return harness_stop(&srv);
-}
-
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[2048], full[2600];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	snprintf(full, sizeof(full), "cd '%s' && (%s) >>out.txt 2>&1", work, cmd);
-	rc = system(full);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
+/* method path with body as the admin; asserts the status; the response stays in *r. */
 static void call(const char *method, const char *path, const char *body, long want, struct http_resp *r)
 {
-	assert_int_equal(http_call(&srv, method, path, srv.admin_token, body, NULL, r), 0);
-	if (r->status != want)
-		fail_msg("%s %s: %ld, wanted %ld: %s", method, path, r->status, want, r->body);
-}
-
-static void apply(const char *org, const char *body)
-{
-	struct http_resp r;
-	char path[128];
-
-	snprintf(path, sizeof(path), "/api/orgs/%s/resources", org);
-	assert_int_equal(http_call(&srv, "POST", path, srv.admin_token, body, NULL, &r), 0);
-	if (r.status != 201 && r.status != 200)
-		fail_msg("apply failed (%ld): %s", r.status, r.body);
-	http_resp_free(&r);
+	harness_call(&srv, method, path, srv.admin_token, body, want, r);
 }
 
 /* An org with a Ready repository "code" and a subscription "hook" to port. */
 static void make_org(const char *org, int port, const char *events, int with_secret)
 {
-	struct http_resp r;
-	char body[512], path[128];
-	const char *phase;
-	int i;
+	char body[512];
 
-	snprintf(body, sizeof(body), "{\"name\":\"%s\"}", org);
-	call("POST", "/api/orgs", body, 201, &r);
-	http_resp_free(&r);
-	apply(org, "{\"kind\":\"Repository\",\"metadata\":{\"name\":\"code\"},\"spec\":{\"visibility\":\"private\"}}");
+	harness_make_org(&srv, org);
+	harness_make_repo(&srv, org, "code", "");
 	snprintf(body, sizeof(body),
 		 "{\"kind\":\"WebhookSubscription\",\"metadata\":{\"name\":\"hook\"},"
 		 "\"spec\":{\"url\":\"http://127.0.0.1:%d/receive\",\"events\":%s%s}}",
 		 port, events, with_secret ? ",\"secret\":\"" SECRET "\"" : "");
-	apply(org, body);
-	snprintf(path, sizeof(path), "/api/orgs/%s/resources/Repository/code", org);
-	for (i = 0; i < 400; i++) {
-		call("GET", path, NULL, 200, &r);
-		phase = json_string_value(json_object_get(json_object_get(r.json, "status"), "phase"));
-		if (phase && !strcmp(phase, "Ready")) {
-			http_resp_free(&r);
-			return;
-		}
-		http_resp_free(&r);
-		usleep(25000);
-	}
-	fail_msg("repository never became Ready");
+	harness_apply(&srv, org, body);
 }
 
 /* Pushes a new commit of dir (cloned on first use) to branch of org/code. */
@@ -289,10 +226,10 @@ static void push(const char *org, const char *dir, const char *branch)
 	char url[512];
 
 	snprintf(url, sizeof(url), "http://admin:%s@127.0.0.1:%d/%s/code.git", srv.admin_token, srv.port, org);
-	if (run("test -d %s", dir))
-		assert_int_equal(run("git -c credential.helper= clone -q '%s' %s", url, dir), 0);
-	assert_int_equal(run("cd %s && date +%%s%%N >> f.txt && git add . && git commit -qm change"
-			     " && git -c credential.helper= push -q '%s' HEAD:%s", dir, url, branch), 0);
+	if (harness_sh(work, "test -d %s", dir))
+		assert_int_equal(harness_sh(work, "git -c credential.helper= clone -q '%s' %s", url, dir), 0);
+	assert_int_equal(harness_sh(work, "cd %s && date +%%s%%N >> f.txt && git add . && git commit -qm change"
+				    " && git -c credential.helper= push -q '%s' HEAD:%s", dir, url, branch), 0);
 }
 
 /* The deliveries of org once count of them have phase (new ref), within 15 s. */
@@ -336,64 +273,18 @@ static const char *spec_str(json_t *d, const char *key)
 	return json_string_value(json_object_get(json_object_get(d, "spec"), key));
 }
 
-/* "name=value" of a Set-Cookie header (up to ';'), malloc'd. */
-static char *cookie_pair(const struct http_resp *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while ((p = strcasestr(p, "Set-Cookie:"))) {
-		p += 11;
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return strndup(p, strcspn(p, ";\r\n"));
-	}
-	return NULL;
-}
-
-/* The value of the first hidden csrf input after marker in html, malloc'd. */
-static char *form_csrf(const char *html, const char *marker)
-{
-	const char *p = strstr(html, marker);
-
-	p = p ? strstr(p, "name=\"csrf\" value=\"") : NULL;
-	if (!p)
-		return NULL;
-	p += strlen("name=\"csrf\" value=\"");
-	return strndup(p, strcspn(p, "\""));
-}
-
-/* Signs a new developer of org into the console: "Cookie: krate_session=..." (malloc'd). */
-static char *console_session(const char *org)
+/* Signs a new developer of org into the console: "Cookie: krate_session=..." into cookie. */
+static void console_session(const char *org, char *cookie, size_t size)
 {
 	struct http_resp r;
-	char body[512], cookie[512], *csrf_cookie, *csrf, *session, *hdr;
-	const char *hdrs[2] = { cookie, NULL };
+	char body[512], user[64];
 
-	snprintf(body, sizeof(body), "{\"name\":\"ops-%s\",\"role\":\"developer\",\"org\":\"%s\","
-		 "\"password\":\"correct-horse-battery\"}", org, org);
+	snprintf(user, sizeof(user), "ops-%s", org);
+	snprintf(body, sizeof(body), "{\"name\":\"%s\",\"role\":\"developer\",\"org\":\"%s\","
+		 "\"password\":\"correct-horse-battery\"}", user, org);
 	call("POST", "/api/users", body, 201, &r);
 	http_resp_free(&r);
-	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	csrf_cookie = cookie_pair(&r, "krate_login_csrf");
-	csrf = form_csrf(r.body, "<form");
-	assert_non_null(csrf_cookie);
-	assert_non_null(csrf);
-	http_resp_free(&r);
-	snprintf(cookie, sizeof(cookie), "Cookie: %s", csrf_cookie);
-	snprintf(body, sizeof(body), "username=ops-%s&password=correct-horse-battery&csrf=%s", org, csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", "/login", NULL, hdrs, body, "application/x-www-form-urlencoded",
-				       &r), 0);
-	assert_int_equal(r.status, 303);
-	session = cookie_pair(&r, "krate_session");
-	assert_non_null(session);
-	http_resp_free(&r);
-	assert_true(asprintf(&hdr, "Cookie: %s", session) > 0);
-	free(session);
-	free(csrf_cookie);
-	free(csrf);
-	return hdr;
+	harness_sign_in(&srv, user, "correct-horse-battery", cookie, size);
 }
 
 /* The console's Redeliver button on the delivery's page: a CSRF-checked POST
@@ -401,25 +292,21 @@ static char *console_session(const char *org)
 static void console_redeliver(const char *org, const char *name)
 {
 	struct http_resp r;
-	char path[256], form[256], *cookie = console_session(org), *csrf, *loc;
-	const char *hdrs[2] = { cookie, NULL };
+	char path[256], form[256], cookie[512], *csrf, *loc;
 
+	console_session(org, cookie, sizeof(cookie));
 	snprintf(path, sizeof(path), "/orgs/%s/resources/webhookdeliveries/%s", org, name);
-	assert_int_equal(http_call_hdr(&srv, "GET", path, NULL, hdrs, NULL, NULL, &r), 0);
-	assert_int_equal(r.status, 200);
+	harness_page(&srv, cookie, path, 200, &r);
 	assert_non_null(strstr(r.body, "id=\"redeliver\""));
-	csrf = form_csrf(r.body, "id=\"redeliver-form\"");
+	csrf = harness_form_csrf(r.body, "id=\"redeliver-form\"");
 	assert_non_null(csrf);
 	http_resp_free(&r);
 	snprintf(path, sizeof(path), "/orgs/%s/resources/webhookdeliveries/%s/redeliver", org, name);
 	/* without the token: refused */
-	assert_int_equal(http_call_hdr(&srv, "POST", path, NULL, hdrs, "csrf=wrong", "application/x-www-form-urlencoded",
-				       &r), 0);
-	assert_int_equal(r.status, 403);
+	harness_post_form(&srv, cookie, path, "csrf=wrong", 403, &r);
 	http_resp_free(&r);
 	snprintf(form, sizeof(form), "csrf=%s", csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", path, NULL, hdrs, form, "application/x-www-form-urlencoded", &r), 0);
-	assert_int_equal(r.status, 303);
+	harness_post_form(&srv, cookie, path, form, 303, &r);
 	loc = http_header(&r, "Location");
 	assert_non_null(loc);
 	snprintf(path, sizeof(path), "/orgs/%s/resources/webhookdeliveries/hook-", org);
@@ -428,7 +315,6 @@ static void console_redeliver(const char *org, const char *name)
 	free(loc);
 	http_resp_free(&r);
 	free(csrf);
-	free(cookie);
 }
 
 /* Stops the server, failing on an unclean exit (a sanitizer report), and keeps its data. */
@@ -486,11 +372,11 @@ static void test_signed_push(void **state)
 			 "\"spec\":{\"url\":\"http://127.0.0.1:%d/receive\",\"events\":[\"push\"],\"secret\":\"" SECRET
 			 "\"}}",
 			 rc.port);
-		apply("sig", body2);
+		harness_apply(&srv, "sig", body2);
 	}
 	/* a subscription to other events gets nothing */
-	apply("sig", "{\"kind\":\"WebhookSubscription\",\"metadata\":{\"name\":\"issues-only\"},"
-		     "\"spec\":{\"url\":\"http://127.0.0.1:1/none\",\"events\":[\"issue.opened\"]}}");
+	harness_apply(&srv, "sig", "{\"kind\":\"WebhookSubscription\",\"metadata\":{\"name\":\"issues-only\"},"
+		      "\"spec\":{\"url\":\"http://127.0.0.1:1/none\",\"events\":[\"issue.opened\"]}}");
 
 	push("sig", "sig", "main");
 	items = deliveries("sig", "Delivered", 1);
@@ -666,5 +552,6 @@ int main(void)
 		cmocka_unit_test(test_pending_survives_restart),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	harness_group(&srv, "--webhook-attempts 4 --webhook-backoff-ms 100", work, sizeof(work), "hooks");
+	return cmocka_run_group_tests(tests, harness_group_setup, harness_group_teardown);
 }

@@ -9,9 +9,10 @@
 
 #include "model/kinds.h"
 
-/* The kinds §3.1 of the reference names: 37 config + 20 record. */
-#define EXPECTED_KINDS 59
-#define EXPECTED_CONFIG 37
+/* The kinds §3.1 of the reference names (37 config + 22 record) and the
+ * agents' Secret and ConfigMap. */
+#define EXPECTED_KINDS 61
+#define EXPECTED_CONFIG 39
 #define EXPECTED_RECORD 22
 
 static const struct field_def *field_of(const struct kind_def *k, const char *path)
@@ -241,6 +242,8 @@ static void test_organization_ref_is_implicit(void **state)
 
 static void test_roles_and_storage_by_category(void **state)
 {
+	static const char *const server_written[] = { "AgentDispatchRun", "AgentDispatchAttempt", "AgentContextBundle",
+						       "AgentArtifact", "AgentApproval", "AgentSessionTranscript", NULL };
 	size_t n, i;
 	const struct kind_def *all = kinds_all(&n);
 
@@ -254,7 +257,8 @@ static void test_roles_and_storage_by_category(void **state)
 			assert_true(list_has(k->phases, "Ready"));
 		}
 		if (!strcmp(k->category, "agent-execution")) {
-			assert_int_equal(k->write_role, ROLE_DEVELOPER);
+			/* what the dispatch API and the runtime write is admin-only elsewhere */
+			assert_int_equal(k->write_role, list_has(server_written, k->kind) ? ROLE_ADMIN : ROLE_DEVELOPER);
 			assert_int_equal(k->storage, STORAGE_RECORD);
 		}
 		if (!strcmp(k->category, "identity") || !strcmp(k->category, "policy"))
@@ -359,6 +363,45 @@ static void test_table_json(void **state)
 	json_decref(t);
 }
 
+/* Secret and ConfigMap values are written as data and never shown as given. */
+static void test_sealed_value_kinds(void **state)
+{
+	const char *const names[] = { "Secret", "sec", "secrets", "ConfigMap", "cm", "configmaps" };
+	json_t *j, *f;
+	size_t i;
+	int seen = 0;
+
+	(void)state;
+	for (i = 0; i < 6; i++) {
+		const struct kind_def *k = kinds_lookup(names[i]);
+
+		assert_non_null(k);
+		assert_int_equal(k->scope, SCOPE_ORG);
+		assert_int_equal(k->storage, STORAGE_CONFIG);
+		assert_int_equal(k->write_role, ROLE_ADMIN);
+		assert_string_equal(k->category, "identity");
+		assert_true(field_of(k, "data")->write_only);
+		assert_int_equal(field_of(k, "data")->type, FT_OBJECT);
+		assert_false(field_of(k, "keys")->write_only);
+	}
+	j = kinds_to_json(kinds_lookup("Secret"));
+	json_array_foreach(json_object_get(j, "fields"), i, f) {
+		if (!strcmp(json_string_value(json_object_get(f, "path")), "spec.data")) {
+			assert_true(json_is_true(json_object_get(f, "writeOnly")));
+			seen = 1;
+		} else {
+			assert_null(json_object_get(f, "writeOnly"));
+		}
+	}
+	assert_true(seen);
+	json_decref(j);
+	assert_int_equal(field_of(kinds_lookup("AgentStack"), "command")->type, FT_ARRAY);
+	assert_int_equal(field_of(kinds_lookup("AgentStack"), "timeoutSeconds")->type, FT_INT);
+	assert_int_equal(field_of(kinds_lookup("AgentStack"), "maxConcurrentRuns")->type, FT_INT);
+	assert_int_equal(field_of(kinds_lookup("AgentSecretGrant"), "env")->type, FT_STRING);
+	assert_int_equal(field_of(kinds_lookup("AgentAdapter"), "command")->type, FT_ARRAY);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -373,6 +416,7 @@ int main(void)
 		cmocka_unit_test(test_role_names),
 		cmocka_unit_test(test_kind_json_shape),
 		cmocka_unit_test(test_table_json),
+		cmocka_unit_test(test_sealed_value_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

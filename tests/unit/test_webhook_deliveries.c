@@ -15,6 +15,7 @@
 
 struct fx {
 	struct store_fx *s;
+	struct seal *seal;
 	struct webhook *w;
 };
 
@@ -29,7 +30,12 @@ static int setup(void **state)
 		return -1;
 	f->s = st;
 	o.store = f->s->s;
-	o.data_dir = f->s->dir;
+	if (seal_load(f->s->dir, &f->seal, &e)) {
+		fprintf(stderr, "seal_load: %s\n", e.message);
+		kerr_clear(&e);
+		return -1;
+	}
+	o.seal = f->seal;
 	if (webhook_create(&o, &f->w, &e)) {
 		fprintf(stderr, "webhook_create: %s\n", e.message);
 		kerr_clear(&e);
@@ -46,6 +52,7 @@ static int teardown(void **state)
 	void *st = f->s;
 
 	webhook_destroy(f->w);
+	seal_free(f->seal);
 	snprintf(path, sizeof(path), "%s/%s", f->s->dir, SEAL_KEY_FILE);
 	unlink(path);
 	store_fx_teardown(&st);

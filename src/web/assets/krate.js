@@ -1,6 +1,7 @@
 /* Krate console: live lists from the watch stream, confirmations for forms
- * with data-confirm, the org switcher submitting on change, and copy buttons
- * for clone URLs. Pages work without this file; it only keeps them current. */
+ * with data-confirm, the org switcher submitting on change, copy buttons for
+ * clone URLs, the dispatch form's branch list and a run's live transcript.
+ * Pages work without this file; it only keeps them current. */
 (function () {
   'use strict';
 
@@ -160,4 +161,137 @@
 
   var roots = document.querySelectorAll('[data-watch]');
   for (var i = 0; i < roots.length; i++) watch(roots[i]);
+
+  /* The dispatch form: picking a repository loads its branches (the API's
+   * branch list, with the session cookie) into the branch select. */
+  function loadBranches(repoSelect) {
+    var target = document.getElementById(repoSelect.dataset.branches);
+    if (!target || !target.dataset.api || !window.fetch) return;
+    fetch(target.dataset.api + encodeURIComponent(repoSelect.value) + '/branches', { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+      .then(function (list) {
+        var items = list.items || [];
+        while (target.firstChild) target.removeChild(target.firstChild);
+        for (var k = 0; k < items.length; k++) {
+          var o = document.createElement('option');
+          o.value = o.textContent = items[k].name;
+          o.selected = items[k].name === list['default'];
+          target.appendChild(o);
+        }
+      }, function () { /* the API will say which branch is wrong */ });
+  }
+  var repoSelects = document.querySelectorAll('select[data-branches]');
+  for (var j = 0; j < repoSelects.length; j++) {
+    repoSelects[j].addEventListener('change', function (e) { loadBranches(e.target); });
+  }
+
+  /* A run's page (page_agents_runs.c): its event stream's transcript
+   * messages are appended as text, in the server's markup (render_message);
+   * the phase badge follows the run; once the run has finished the page
+   * reloads, so its attempts and artifacts show as stored. */
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function usageText(u) {
+    var t = (u.inputTokens || 0) + ' in / ' + (u.outputTokens || 0) + ' out';
+    if (typeof u.costUsd === 'number') t += ', $' + u.costUsd.toFixed(4);
+    return t;
+  }
+
+  function transcriptItem(m) {
+    var type = typeof m.type === 'string' ? m.type : 'message';
+    var li = el('li', 'msg fresh'), head = el('div', 'msg-head');
+    li.dataset.type = type;
+    if (typeof m.seq === 'number') li.dataset.seq = String(m.seq);
+    head.appendChild(el('span', 'msg-role', typeof m.role === 'string' && m.role ? m.role : type));
+    if (type !== 'message') {
+      head.appendChild(document.createTextNode(' '));
+      head.appendChild(el('span', 'msg-type', type));
+    }
+    if (typeof m.name === 'string') {
+      head.appendChild(document.createTextNode(' '));
+      head.appendChild(el('code', 'msg-name', m.name));
+    }
+    li.appendChild(head);
+    if (type === 'usage' && (m.inputTokens !== undefined || m.outputTokens !== undefined))
+      li.appendChild(el('p', 'msg-usage', usageText(m)));
+    if (typeof m.content === 'string' && m.content) li.appendChild(el('pre', 'msg-content', m.content));
+    if (m.input !== undefined && m.input !== null) li.appendChild(el('pre', 'msg-input', JSON.stringify(m.input, null, 2)));
+    return li;
+  }
+
+  function attemptBlock(root, m) {
+    var blocks = root.querySelectorAll('section.transcript-attempt');
+    for (var k = 0; k < blocks.length; k++) {
+      if (blocks[k].dataset.attempt === m.attempt) return blocks[k];
+    }
+    var block = el('section', 'transcript-attempt');
+    block.dataset.attempt = m.attempt;
+    block.dataset.number = String(m.number);
+    block.appendChild(el('h3', '', 'Attempt ' + m.number));
+    block.appendChild(el('ol', 'messages'));
+    root.insertBefore(block, root.querySelector('.transcript-empty'));
+    return block;
+  }
+
+  function appendMessage(root, m) {
+    if (typeof m.attempt !== 'string') return;
+    var list = attemptBlock(root, m).querySelector('ol.messages');
+    if (typeof m.seq === 'number' && list.querySelector('li[data-seq="' + m.seq + '"]')) return;
+    list.appendChild(transcriptItem(m));
+    var empty = root.querySelector('.transcript-empty');
+    if (empty) empty.hidden = true;
+  }
+
+  function showPhase(ev) {
+    var holder = document.getElementById('run-phase'), reason = document.getElementById('run-reason');
+    if (holder && typeof ev.phase === 'string') {
+      var badge = el('span', 'badge', ev.phase);
+      badge.dataset.phase = ev.phase;
+      holder.replaceChildren(badge);
+    }
+    if (reason) {
+      reason.querySelector('.reason-code').textContent = ev.reason || '';
+      reason.querySelector('.message').textContent = ev.message || '';
+    }
+  }
+
+  function follow(root) {
+    var base = new URL(root.dataset.events, window.location.href), last = base.searchParams.get('lastEventId');
+    var delay = 1000;
+    function open() {
+      if (last) base.searchParams.set('lastEventId', last);
+      var es = new EventSource(base.toString());
+      function parsed(m, fn) {
+        if (m.lastEventId) last = m.lastEventId;
+        delay = 1000;
+        try {
+          fn(JSON.parse(m.data));
+        } catch (err) {
+          /* a malformed frame is skipped */
+        }
+      }
+      es.addEventListener('transcript', function (m) { parsed(m, function (v) { appendMessage(root, v); }); });
+      es.addEventListener('phase', function (m) { parsed(m, showPhase); });
+      es.addEventListener('end', function (m) {
+        es.close();
+        parsed(m, showPhase);
+        window.setTimeout(function () { window.location.reload(); }, 300);
+      });
+      es.addEventListener('error', function () {
+        /* dropped or refused: try again from the last message seen */
+        es.close();
+        window.setTimeout(open, delay);
+        delay = Math.min(delay * 2, 30000);
+      });
+    }
+    open();
+  }
+
+  var transcript = document.getElementById('transcript');
+  if (transcript && transcript.dataset.events && window.EventSource) follow(transcript);
 })();
