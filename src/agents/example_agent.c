@@ -25,10 +25,11 @@ static int emit(json_t *ev)
 	return rc;
 }
 
-/* The first line of the prompt that is text rather than a heading, cut. */
+/* The first text line of the prompt's "## Task" section (the whole prompt
+ * when it has none), cut. */
 static void task_line(const char *prompt, char out[TASK_MAX + 1])
 {
-	const char *p = prompt;
+	const char *task = strstr(prompt, "## Task\n"), *p = task ? task + 8 : prompt;
 
 	out[0] = '\0';
 	while (*p) {

@@ -507,13 +507,16 @@ static void recover(struct agents_runtime *rt)
 			json_decref(run_st);
 			continue;
 		}
+		/* Cleaned up first, so an attempt seen Failed has nothing left behind. */
 		kerr_clear(&e);
-		if (!st || !run_st || rt_change(rt, ns, name, &ch, &e))
-			log_warn("agents: cannot fail %s/%s after the restart: %s", ns, name, e.message ? e.message : "");
-		else
-			log_info("agents: %s/%s Failed (ServerRestarted)", ns, name);
-		json_decref(st);
-		json_decref(run_st);
+		if (!org_of(ns, org) && rt_str(a, "spec", "agentDispatchRun") &&
+		    rt_get(rt, "AgentDispatchRun", ns, rt_str(a, "spec", "agentDispatchRun"), &run, &e) == 0 &&
+		    ws_repo_dir(rt, org, rt_str(run, "spec", "repository"), repo_dir, &e) == 0)
+			ws_remove(rt, repo_dir, name);
+		json_decref(run);
+		kerr_clear(&e);
+		if (ws_path(rt, "runs", name, dir, &e) == 0)
+			ws_rmtree(dir);
 		if (session) {
 			char *url = gateway_url(rt, ns);
 			struct mux_options mo = { url };
@@ -524,11 +527,12 @@ static void recover(struct agents_runtime *rt)
 			free(url);
 		}
 		kerr_clear(&e);
-		if (!org_of(ns, org) && rt_str(a, "spec", "agentDispatchRun") &&
-		    rt_get(rt, "AgentDispatchRun", ns, rt_str(a, "spec", "agentDispatchRun"), &run, &e) == 0 &&
-		    ws_repo_dir(rt, org, rt_str(run, "spec", "repository"), repo_dir, &e) == 0)
-			ws_remove(rt, repo_dir, name);
-		json_decref(run);
+		if (!st || !run_st || rt_change(rt, ns, name, &ch, &e))
+			log_warn("agents: cannot fail %s/%s after the restart: %s", ns, name, e.message ? e.message : "");
+		else
+			log_info("agents: %s/%s Failed (ServerRestarted)", ns, name);
+		json_decref(st);
+		json_decref(run_st);
 	}
 	json_decref(all);
 	kerr_clear(&e);

@@ -197,7 +197,6 @@ static int on_usage(struct transcript *t, json_t *ev, struct kerr *e)
 	t->usage.output_tokens += u.output_tokens;
 	t->usage.total_tokens += u.total_tokens;
 	t->usage.cost_usd += u.cost_usd;
-	t->has_usage = 1;
 	t->dirty = 1;
 	snprintf(text, sizeof(text), "{\"inputTokens\":%lld,\"outputTokens\":%lld,\"totalTokens\":%lld,\"costUsd\":%.6f}",
 		 u.input_tokens, u.output_tokens, u.total_tokens, u.cost_usd);

@@ -75,7 +75,6 @@ struct transcript {
 	int dirty;
 	/* results, all redacted */
 	struct transcript_usage usage;
-	int has_usage;
 	char *final_content;        /* content of the last final event, or NULL */
 	int final_success;          /* 1 when that event said status success */
 	int has_final;

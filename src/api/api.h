@@ -107,5 +107,8 @@ int api_demo_seed(struct store *s, char **demo_password_out, struct kerr *e);
  * request with a review and checks, an issue. Call after the forge started
  * (it waits up to 10 s for the bare repositories). */
 int api_demo_forge(struct api *a, struct kerr *e);
+/* Seeds, once, a ready AgentStack in the demo org that runs self_exe's
+ * `example-agent` on demo/krate, with its identity, grant and secret. */
+int api_demo_agents(struct api *a, const char *self_exe, struct kerr *e);
 
 #endif

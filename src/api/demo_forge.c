@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,16 +65,26 @@ static const char web_readme[] =
 	"\n"
 	"The marketing site. *Public*: anyone may clone it.\n";
 
-/* Waits for the forge to create the bare repository (it reconciles on its own thread). */
-static int wait_for_repo(const struct repo_ctx *c)
+/* Waits for the forge to create the bare repository (it reconciles on its
+ * own thread and reports phase Ready once the repository is complete). */
+static int wait_for_repo(struct api *a, const struct repo_ctx *c)
 {
-	char head[PATH_MAX + 8];
-	struct stat st;
 	int i;
 
-	snprintf(head, sizeof(head), "%s/HEAD", c->dir);
 	for (i = 0; i < 400; i++) {
-		if (!stat(head, &st))
+		struct kerr e = KERR_INIT;
+		char *json = NULL;
+		size_t len;
+		json_t *obj = NULL;
+		int ready = 0;
+
+		if (!store_get(a->store, "Repository", c->ns, c->repo, &json, &len, &e))
+			obj = json_loadb(json, len, 0, NULL);
+		ready = obj && !strcmp(pulls_str(obj, "status", "phase") ?: "", "Ready");
+		json_decref(obj);
+		free(json);
+		kerr_clear(&e);
+		if (ready)
 			return 0;
 		usleep(25000);
 	}
@@ -127,7 +136,7 @@ static int fill_repos(struct api *a, struct repo_ctx *krate, struct kerr *e)
 	json_decref(updates);
 	if (rc)
 		return rc;
-	if (repo_ctx_load(a, &sys, "demo", "web", &web, e) == 0 && !wait_for_repo(&web)) {
+	if (repo_ctx_load(a, &sys, "demo", "web", &web, e) == 0 && !wait_for_repo(a, &web)) {
 		rc = commit(&web, NULL, (struct git_file[]){ { "README.md", web_readme } }, 1, "ben", "Hello, web\n", t,
 			    c1, e);
 		if (!rc)
@@ -249,7 +258,7 @@ int api_demo_forge(struct api *a, struct kerr *e)
 	rc = repo_ctx_load(a, &sys, "demo", "krate", &c, e);
 	if (rc)
 		return rc;
-	if (!c.git.git || wait_for_repo(&c)) {
+	if (!c.git.git || wait_for_repo(a, &c)) {
 		repo_ctx_free(&c);
 		return kerr_set(e, KE_UNAVAILABLE, NULL, "the demo repository was not created in time");
 	}

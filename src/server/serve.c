@@ -449,6 +449,16 @@ int serve_main(int argc, char **argv)
 		log_warn("demo repositories left empty: %s", e.message ? e.message : "unknown error");
 		kerr_clear(&e);
 	}
+	if (o.demo) {
+		char *self = realpath("/proc/self/exe", NULL);
+
+		if (!self || api_demo_agents(api, self, &e)) {
+			log_warn("demo agent stack not seeded: %s", self ? (e.message ? e.message : "unknown error")
+									: "cannot find this executable");
+			kerr_clear(&e);
+		}
+		free(self);
+	}
 	ho.handler = app_handle;
 	ho.upload_sink = app_upload_sink;
 	ho.observe = api_observe;
