@@ -113,6 +113,8 @@ static int add_root(struct argv *a, struct kerr *e)
 
 static int build_argv(struct agents_runtime *rt, const struct proc_spec *s, struct argv *a, struct kerr *e)
 {
+	const char *cmd0;
+	char *real;
 	size_t i;
 	json_t *v;
 	int rc;
@@ -139,6 +141,14 @@ static int build_argv(struct agents_runtime *rt, const struct proc_spec *s, stru
 	argv_add(a, "--ro-bind");
 	argv_add(a, s->run_dir);
 	argv_add(a, "/krate");
+	/* The agent's program itself may live under /tmp or the data directory,
+	 * which the sandbox replaces: bind it back, read-only, where it was. */
+	cmd0 = json_string_value(json_array_get(s->command, 0));
+	if (cmd0 && cmd0[0] == '/' && (real = realpath(cmd0, NULL))) {
+		argv_add(a, "--ro-bind");
+		argv_own(a, real);
+		argv_add(a, cmd0);
+	}
 	argv_add(a, "--remount-ro");
 	argv_add(a, rt->data_dir);
 	argv_add(a, "--remount-ro");
