@@ -174,6 +174,12 @@ static int do_cancel(struct action_ctx *x, json_t **out, struct kerr *e)
 	int rc;
 
 	agents_batch_init(&b);
+	/* Our own earlier pass stopped the process, and the runtime recorded the
+	 * run Cancelled before our write: the cancel has happened. */
+	if (agents_terminal(phase) && x->act->runtime_done && !strcmp(phase, "Cancelled")) {
+		rc = answer(out, x->run_name, cur, "Cancelled", e);
+		goto out;
+	}
 	if (agents_terminal(phase)) {
 		rc = transition(e, "the run is already %s", phase);
 		goto out;

@@ -409,6 +409,12 @@ int h_agents_runs_create(struct api *a, struct http_req *r, const struct route_m
 
 /* ---- reads ---- */
 
+/* The answer {"items": items} to a list that came out as rc (items: a new ref the answer takes). */
+static int answer_items(struct http_req *r, int rc, json_t *items, struct kerr *e)
+{
+	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), e);
+}
+
 static int newest_first(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
@@ -476,19 +482,6 @@ int api_agents_runs_list(struct api *a, const struct principal *p, const char *o
 			    phase && *phase ? phase : NULL, items, e);
 }
 
-int h_agents_runs_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
-{
-	struct kerr e = KERR_INIT;
-	const char *org = agents_route_org(a, r, m, p, &e);
-	json_t *items = NULL;
-	int rc;
-
-	if (!org && e.kcode)
-		return pulls_fail(r, &e);
-	rc = api_agents_runs_list(a, p, org, http_req_query(r, "phase"), http_req_query(r, "stack"), &items, &e);
-	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), &e);
-}
-
 int api_agents_approvals_list(struct api *a, const struct principal *p, const char *org, const char *phase,
 			      json_t **items, struct kerr *e)
 {
@@ -498,17 +491,31 @@ int api_agents_approvals_list(struct api *a, const struct principal *p, const ch
 	return list_in_orgs(a, p, org, "AgentApproval", NULL, phase && *phase ? phase : NULL, items, e);
 }
 
-int h_agents_approvals_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+/* GET of the runs (runs) or the approvals, filtered by the query's phase
+ * (and, for runs, stack). */
+static int list_answer(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p, int runs)
 {
 	struct kerr e = KERR_INIT;
 	const char *org = agents_route_org(a, r, m, p, &e);
+	const char *phase = http_req_query(r, "phase");
 	json_t *items = NULL;
 	int rc;
 
 	if (!org && e.kcode)
 		return pulls_fail(r, &e);
-	rc = api_agents_approvals_list(a, p, org, http_req_query(r, "phase"), &items, &e);
-	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), &e);
+	rc = runs ? api_agents_runs_list(a, p, org, phase, http_req_query(r, "stack"), &items, &e)
+		  : api_agents_approvals_list(a, p, org, phase, &items, &e);
+	return answer_items(r, rc, items, &e);
+}
+
+int h_agents_runs_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	return list_answer(a, r, m, p, 1);
+}
+
+int h_agents_approvals_list(struct api *a, struct http_req *r, const struct route_match *m, struct principal *p)
+{
+	return list_answer(a, r, m, p, 0);
 }
 
 /* The objects of kind in ns whose spec.dispatchRun is run (new ref). */
@@ -600,7 +607,7 @@ int h_agents_run_attempts(struct api *a, struct http_req *r, const struct route_
 		rc = agents_attempts(a, ns, m->seg[0], &items, &e);
 	}
 	json_decref(run);
-	return pulls_answer(r, rc, 200, rc ? NULL : json_pack("{s:o}", "items", items), &e);
+	return answer_items(r, rc, items, &e);
 }
 
 /* GET of one object of kind by name (artifacts, bundles). */

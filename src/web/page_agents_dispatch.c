@@ -60,6 +60,16 @@ static void stack_select(struct html *h, json_t *stacks, const char *selected, c
 	html_raw(h, "</select>");
 }
 
+/* One option showing value, chosen when it is selected. */
+static void option(struct html *h, const char *value, const char *selected)
+{
+	html_raw(h, "<option value=\"");
+	html_text(h, value);
+	html_raw(h, selected && !strcmp(selected, value) ? "\" selected>" : "\">");
+	html_text(h, value);
+	html_raw(h, "</option>");
+}
+
 static void name_options(struct html *h, json_t *items, const char *selected)
 {
 	json_t *r;
@@ -70,11 +80,7 @@ static void name_options(struct html *h, json_t *items, const char *selected)
 
 		if (!name)
 			continue;
-		html_raw(h, "<option value=\"");
-		html_text(h, name);
-		html_raw(h, selected && !strcmp(selected, name) ? "\" selected>" : "\">");
-		html_text(h, name);
-		html_raw(h, "</option>");
+		option(h, name, selected);
 	}
 }
 
@@ -99,11 +105,7 @@ static void branch_options(struct page *pg, struct html *h, const char *repo, co
 
 		if (!bn)
 			continue;
-		html_raw(h, "<option value=\"");
-		html_text(h, bn);
-		html_raw(h, selected && !strcmp(selected, bn) ? "\" selected>" : "\">");
-		html_text(h, bn);
-		html_raw(h, "</option>");
+		option(h, bn, selected);
 	}
 	json_decref(list);
 }

@@ -44,6 +44,33 @@ static void resource_link(struct page *pg, struct html *h, const char *kind, con
 	html_raw(h, "</a>");
 }
 
+/* Opens the panel panel-panel headed title, with a New link for kind, and
+ * lists kind into *items; with none it says "No <none> yet.", closes the
+ * panel again and answers 0. */
+static int list_panel(struct page *pg, struct html *h, const char *panel, const char *title, const char *kind,
+		      const char *none, json_t **items)
+{
+	html_fmt(h, "<section class=\"panel\" id=\"%s-panel\"><div class=\"panel-head\"><h2>%s</h2>"
+		    "<a class=\"button small\" href=\"/orgs/", panel, title);
+	html_url(h, pg->org);
+	html_fmt(h, "/new?kind=%s\">New</a></div>", kind);
+	if (!ag_list(pg, kind, items) && json_array_size(*items))
+		return 1;
+	html_fmt(h, "<p class=\"empty-state\">No %s yet.</p></section>\n", none);
+	json_decref(*items);
+	*items = NULL;
+	return 0;
+}
+
+/* The start of a row named name: its data-name and its name cell. */
+static void name_cell(struct page *pg, struct html *h, const char *kind, const char *name)
+{
+	html_raw(h, "<tr data-name=\"");
+	html_text(h, name);
+	html_raw(h, "\"><td class=\"name\">");
+	resource_link(pg, h, kind, name);
+}
+
 /* Secrets or ConfigMaps: name, key names, description. Only spec.keys is
  * read; spec.sealed stays untouched. */
 static void value_holders(struct page *pg, struct html *h, const char *kind, const char *id, const char *title)
@@ -51,15 +78,8 @@ static void value_holders(struct page *pg, struct html *h, const char *kind, con
 	json_t *items = NULL, *o, *k;
 	size_t i, j;
 
-	html_fmt(h, "<section class=\"panel\" id=\"%s-panel\"><div class=\"panel-head\"><h2>%s</h2>"
-		    "<a class=\"button small\" href=\"/orgs/", id, title);
-	html_url(h, pg->org);
-	html_fmt(h, "/new?kind=%s\">New</a></div>", kind);
-	if (ag_list(pg, kind, &items) || !json_array_size(items)) {
-		html_fmt(h, "<p class=\"empty-state\">No %s yet.</p></section>\n", title);
-		json_decref(items);
+	if (!list_panel(pg, h, id, title, kind, title, &items))
 		return;
-	}
 	html_fmt(h, "<div class=\"table-wrap\"><table id=\"%s\" class=\"data\"><thead><tr><th scope=\"col\">Name</th>"
 		    "<th scope=\"col\">Keys</th><th scope=\"col\">Description</th></tr></thead><tbody>\n", id);
 	json_array_foreach(items, i, o) {
@@ -68,10 +88,7 @@ static void value_holders(struct page *pg, struct html *h, const char *kind, con
 
 		if (!name)
 			continue;
-		html_raw(h, "<tr data-name=\"");
-		html_text(h, name);
-		html_raw(h, "\"><td class=\"name\">");
-		resource_link(pg, h, kind, name);
+		name_cell(pg, h, kind, name);
 		html_raw(h, "</td><td class=\"keys\"><ul class=\"chips\">");
 		json_array_foreach(json_object_get(json_object_get(o, "spec"), "keys"), j, k) {
 			html_raw(h, "<li><code>");
@@ -92,16 +109,9 @@ static void grants(struct page *pg, struct html *h, int secret)
 	json_t *items = NULL, *g;
 	size_t i;
 
-	html_fmt(h, "<section class=\"panel\" id=\"%s-panel\"><div class=\"panel-head\"><h2>%s</h2>"
-		    "<a class=\"button small\" href=\"/orgs/", secret ? "secret-grants" : "config-grants",
-		 secret ? "Secret grants" : "Config grants");
-	html_url(h, pg->org);
-	html_fmt(h, "/new?kind=%s\">New</a></div>", kind);
-	if (ag_list(pg, kind, &items) || !json_array_size(items)) {
-		html_fmt(h, "<p class=\"empty-state\">No %s objects yet.</p></section>\n", kind);
-		json_decref(items);
+	if (!list_panel(pg, h, secret ? "secret-grants" : "config-grants", secret ? "Secret grants" : "Config grants",
+			kind, secret ? "AgentSecretGrant objects" : "AgentConfigGrant objects", &items))
 		return;
-	}
 	html_fmt(h, "<div class=\"table-wrap\"><table id=\"%s\" class=\"data\"><thead><tr><th scope=\"col\">Name</th>"
 		    "<th scope=\"col\">Subject</th><th scope=\"col\">%s</th><th scope=\"col\">Purpose</th>"
 		    "<th scope=\"col\">Repositories</th>%s<th scope=\"col\">Phase</th></tr></thead><tbody>\n",
@@ -113,10 +123,7 @@ static void grants(struct page *pg, struct html *h, int secret)
 
 		if (!name)
 			continue;
-		html_raw(h, "<tr data-name=\"");
-		html_text(h, name);
-		html_raw(h, "\"><td class=\"name\">");
-		resource_link(pg, h, kind, name);
+		name_cell(pg, h, kind, name);
 		html_raw(h, "</td><td>");
 		ag_ref(h, json_object_get(spec, "subject"));
 		html_raw(h, "</td><td><code>");

@@ -33,6 +33,33 @@ static long long attempt_count(json_t *run)
 	return json_is_integer(a) ? (long long)json_integer_value(a) : (long long)json_array_size(a);
 }
 
+/* A link to the stack's page; nothing without a stack. */
+static void stack_link(struct page *pg, struct html *h, const char *stack)
+{
+	if (!stack)
+		return;
+	html_raw(h, "<a href=\"");
+	ag_href(h, pg, "stacks", stack);
+	html_raw(h, "\">");
+	html_text(h, stack);
+	html_raw(h, "</a>");
+}
+
+/* A link to the repository's page, when repo can be a repository's name (0 when it cannot). */
+static int repo_link(struct page *pg, struct html *h, const char *repo)
+{
+	if (!repo || !util_dns_label(repo))
+		return 0;
+	html_raw(h, "<a href=\"/orgs/");
+	html_url(h, pg->org);
+	html_raw(h, "/repos/");
+	html_url(h, repo);
+	html_raw(h, "\">");
+	html_text(h, repo);
+	html_raw(h, "</a>");
+	return 1;
+}
+
 /* ---- the list ---- */
 
 static void run_row(struct page *pg, struct html *h, json_t *run)
@@ -51,25 +78,10 @@ static void run_row(struct page *pg, struct html *h, json_t *run)
 	html_raw(h, "\"><code>");
 	html_text(h, name);
 	html_raw(h, "</code></a></td><td class=\"stack\">");
-	if (stack) {
-		html_raw(h, "<a href=\"");
-		ag_href(h, pg, "stacks", stack);
-		html_raw(h, "\">");
-		html_text(h, stack);
-		html_raw(h, "</a>");
-	}
+	stack_link(pg, h, stack);
 	html_raw(h, "</td><td class=\"repository\">");
-	if (repo && util_dns_label(repo)) {
-		html_raw(h, "<a href=\"/orgs/");
-		html_url(h, pg->org);
-		html_raw(h, "/repos/");
-		html_url(h, repo);
-		html_raw(h, "\">");
+	if (!repo_link(pg, h, repo))
 		html_text(h, repo);
-		html_raw(h, "</a>");
-	} else {
-		html_text(h, repo);
-	}
 	html_raw(h, "</td><td class=\"phase\">");
 	ag_phase(h, phase);
 	html_fmt(h, "</td><td class=\"attempts num\">%lld</td><td class=\"age\">", attempt_count(run));
@@ -131,16 +143,24 @@ int page_agent_runs(struct page *pg)
 
 /* ---- one run ---- */
 
+/* Opens the panel id headed title; one with no rows says empty and is
+ * closed again (0), so that the caller renders only panels with rows (1). */
+static int panel_open(struct html *h, const char *id, const char *title, size_t rows, const char *empty)
+{
+	html_fmt(h, "<section class=\"panel\" id=\"%s\"><h2>%s</h2>", id, title);
+	if (rows)
+		return 1;
+	html_fmt(h, "<p class=\"empty-state\">%s</p></section>\n", empty);
+	return 0;
+}
+
 static void render_timeline(struct html *h, json_t *run)
 {
 	json_t *hist = json_object_get(json_object_get(run, "status"), "history"), *e;
 	size_t i;
 
-	html_raw(h, "<section class=\"panel\" id=\"timeline-panel\"><h2>Timeline</h2>");
-	if (!json_array_size(hist)) {
-		html_raw(h, "<p class=\"empty-state\">Nothing has happened yet.</p></section>\n");
+	if (!panel_open(h, "timeline-panel", "Timeline", json_array_size(hist), "Nothing has happened yet."))
 		return;
-	}
 	html_raw(h, "<ol id=\"run-timeline\" class=\"timeline\">");
 	json_array_foreach(hist, i, e) {
 		const char *at = json_string_value(json_object_get(e, "at"));
@@ -198,11 +218,8 @@ static void render_attempts(struct html *h, json_t *attempts)
 	json_t *a;
 	size_t i;
 
-	html_raw(h, "<section class=\"panel\" id=\"attempts-panel\"><h2>Attempts</h2>");
-	if (!json_array_size(attempts)) {
-		html_raw(h, "<p class=\"empty-state\">No attempts yet.</p></section>\n");
+	if (!panel_open(h, "attempts-panel", "Attempts", json_array_size(attempts), "No attempts yet."))
 		return;
-	}
 	html_raw(h, "<div class=\"table-wrap\"><table id=\"attempts\" class=\"data\"><thead><tr><th scope=\"col\">#</th>"
 		    "<th scope=\"col\">Reason</th><th scope=\"col\">Phase</th><th scope=\"col\">Started</th>"
 		    "<th scope=\"col\">Finished</th><th scope=\"col\" class=\"num\">Exit</th><th scope=\"col\">Usage</th>"
@@ -378,11 +395,8 @@ static void render_artifacts(struct page *pg, struct html *h, const char *run, j
 	json_t *art;
 	size_t i;
 
-	html_raw(h, "<section class=\"panel\" id=\"artifacts-panel\"><h2>Artifacts</h2>");
-	if (!json_array_size(artifacts)) {
-		html_raw(h, "<p class=\"empty-state\">No artifacts yet.</p></section>\n");
+	if (!panel_open(h, "artifacts-panel", "Artifacts", json_array_size(artifacts), "No artifacts yet."))
 		return;
-	}
 	html_raw(h, "<div class=\"table-wrap\"><table id=\"artifacts\" class=\"data\"><thead><tr>"
 		    "<th scope=\"col\">Kind</th><th scope=\"col\" class=\"num\">Attempt</th><th scope=\"col\">Digest</th>"
 		    "<th scope=\"col\">Content</th></tr></thead><tbody>\n");
@@ -509,24 +523,10 @@ static void render_facts(struct page *pg, struct html *h, json_t *run)
 
 	html_raw(h, "<section class=\"panel\" id=\"run-facts\"><h2>Run</h2><dl class=\"meta\">");
 	fact(h, "run-stack", "Stack");
-	if (stack) {
-		html_raw(h, "<a href=\"");
-		ag_href(h, pg, "stacks", stack);
-		html_raw(h, "\">");
-		html_text(h, stack);
-		html_raw(h, "</a>");
-	}
+	stack_link(pg, h, stack);
 	html_raw(h, "</dd>");
 	fact(h, "run-repository", "Repository");
-	if (repo && util_dns_label(repo)) {
-		html_raw(h, "<a href=\"/orgs/");
-		html_url(h, pg->org);
-		html_raw(h, "/repos/");
-		html_url(h, repo);
-		html_raw(h, "\">");
-		html_text(h, repo);
-		html_raw(h, "</a>");
-	}
+	repo_link(pg, h, repo);
 	html_raw(h, "</dd>");
 	fact(h, "run-ref", "Ref");
 	html_raw(h, "<code>");

@@ -16,6 +16,32 @@ static int is_true(json_t *cond)
 	return st && !strcmp(st, "True");
 }
 
+/* A badge showing value, which is also its data-attr (the stylesheet colours by it). */
+static void badge(struct html *h, const char *attr, const char *value)
+{
+	html_fmt(h, "<span class=\"badge\" data-%s=\"", attr);
+	html_text(h, value);
+	html_raw(h, "\">");
+	html_text(h, value);
+	html_raw(h, "</span>");
+}
+
+/* The start of a table row that data-status marks with st. */
+static void status_row(struct html *h, const char *st)
+{
+	html_raw(h, "<tr data-status=\"");
+	html_text(h, st);
+	html_raw(h, "\"><td>");
+}
+
+/* The last cell of a status_row: st as a badge; the row ends. */
+static void status_row_end(struct html *h, const char *st)
+{
+	html_raw(h, "</td><td>");
+	badge(h, "state", st);
+	html_raw(h, "</td></tr>");
+}
+
 /* ---- the list ---- */
 
 static void stack_row(struct page *pg, struct html *h, json_t *st)
@@ -196,26 +222,18 @@ static void render_capabilities(struct html *h, json_t *status)
 		json_array_foreach(caps, i, c) {
 			const char *st = json_string_value(json_object_get(c, "status"));
 
-			html_raw(h, "<tr data-status=\"");
-			html_text(h, st);
-			html_raw(h, "\"><td>");
+			status_row(h, st);
 			html_text(h, json_string_value(json_object_get(c, "kind")));
 			html_raw(h, "</td><td>");
 			html_text(h, json_string_value(json_object_get(c, "name")));
-			html_raw(h, "</td><td><span class=\"badge\" data-state=\"");
-			html_text(h, st);
-			html_raw(h, "\">");
-			html_text(h, st);
-			html_raw(h, "</span></td></tr>");
+			status_row_end(h, st);
 		}
 		html_raw(h, "</tbody></table></div>");
 	}
 	if (perm) {
-		html_raw(h, "<p id=\"stack-permission\">Last permission review: <span class=\"badge\" data-decision=\"");
-		html_text(h, json_string_value(json_object_get(perm, "decision")));
-		html_raw(h, "\">");
-		html_text(h, json_string_value(json_object_get(perm, "decision")));
-		html_raw(h, "</span> ");
+		html_raw(h, "<p id=\"stack-permission\">Last permission review: ");
+		badge(h, "decision", json_string_value(json_object_get(perm, "decision")));
+		html_raw(h, " ");
 		ag_digest(h, json_string_value(json_object_get(perm, "digest")));
 		html_raw(h, "</p>");
 	}
@@ -302,19 +320,13 @@ static void requirements(struct html *h, const char *id, const char *title, json
 	json_array_foreach(items, i, it) {
 		const char *st = json_string_value(json_object_get(it, "status"));
 
-		html_raw(h, "<tr data-status=\"");
-		html_text(h, st);
-		html_raw(h, "\"><td>");
+		status_row(h, st);
 		html_text(h, json_string_value(json_object_get(it, "purpose")));
 		html_raw(h, "</td><td><code>");
 		ag_ref(h, json_object_get(it, ref_key));
 		html_raw(h, "</code></td><td>");
 		ag_ref(h, json_object_get(it, "grant"));
-		html_raw(h, "</td><td><span class=\"badge\" data-state=\"");
-		html_text(h, st);
-		html_raw(h, "\">");
-		html_text(h, st);
-		html_raw(h, "</span></td></tr>");
+		status_row_end(h, st);
 	}
 	html_raw(h, "</tbody></table></div>");
 }

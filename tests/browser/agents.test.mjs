@@ -7,79 +7,34 @@
 // messages it shows can only have come live. Runs against `krate serve --demo`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { setup, newPage, signIn, submit, screenshot, uniqueName, krateBin } from './krate.mjs';
+import {
+  setup, signIn, submit, screenshot, uniqueName, krateBin, pathOf, sleep, expectStatus, repoWorkTree, withPage,
+} from './krate.mjs';
 
 const ORG = 'demo';
 const TEST = { timeout: 120_000 };
 const SECRET_VALUE = 'browser-secret-value-never-shown-9f3a';
 
-const pathOf = (page) => new URL(page.url()).pathname;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 describe('agents in the console', () => {
   let krate;
   let browser;
   let stop;
-  let work;
+  let tree;
   let repo;
   let stack;
   let runPath;
-
-  function git(...args) {
-    const r = spawnSync('git', args, {
-      cwd: path.join(work, 'w'),
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: work,
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_AUTHOR_NAME: 'Browser Test',
-        GIT_AUTHOR_EMAIL: 'browser@example.com',
-        GIT_COMMITTER_NAME: 'Browser Test',
-        GIT_COMMITTER_EMAIL: 'browser@example.com',
-      },
-      timeout: 60_000,
-    });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  }
-
-  async function expectStatus(call, status, what) {
-    const r = await call;
-    assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
-    return r.body;
-  }
 
   const apply = (obj) => expectStatus(krate.api('POST', `/api/orgs/${ORG}/resources`, obj), 201, `create ${obj.kind}`);
 
   before(async () => {
     ({ krate, browser, stop } = await setup());
-    work = mkdtempSync(path.join(process.env.TMPDIR || tmpdir(), 'krate-agents-'));
     repo = uniqueName('agentrepo');
     stack = uniqueName('example');
-    await expectStatus(krate.api('POST', `/api/orgs/${ORG}/repositories`, { name: repo, visibility: 'private' }),
-      201, 'create the repository');
-    for (let i = 0; ; i++) {
-      const r = await krate.api('GET', `/api/orgs/${ORG}/repositories/${repo}`);
-      if (r.status === 200 && r.body.phase === 'Ready') break;
-      if (i > 400) throw new Error(`repository ${repo} never became Ready: ${JSON.stringify(r.body)}`);
-      await sleep(25);
-    }
-    const url = new URL(krate.url(`/${ORG}/${repo}.git`));
-    url.username = 'admin';
-    url.password = krate.adminToken;
-    mkdirSync(path.join(work, 'w'));
-    git('init', '-q', '-b', 'main');
-    git('remote', 'add', 'origin', url.href);
-    writeFileSync(path.join(work, 'w', 'README.md'), '# Agent playground\n\nThe example agent works here.\n');
-    git('add', '.');
-    git('commit', '-qm', 'Start');
-    git('push', '-q', 'origin', 'main');
+    tree = await repoWorkTree(krate, ORG, repo, 'agents');
+    tree.write('README.md', '# Agent playground\n\nThe example agent works here.\n');
+    tree.git('add', '.');
+    tree.git('commit', '-qm', 'Start');
+    tree.git('push', '-q', 'origin', 'main');
 
     // The stack's identity, its model key (granted) and a deploy key whose grant wants an approval per run.
     const sa = `${stack}-sa`;
@@ -108,25 +63,16 @@ describe('agents in the console', () => {
     try {
       if (stop) await stop();
     } finally {
-      if (work) rmSync(work, { recursive: true, force: true });
+      if (tree) tree.remove();
     }
   });
-
-  async function withPage(fn) {
-    const { context, page } = await newPage(browser);
-    try {
-      return await fn(page, context);
-    } finally {
-      await context.close().catch(() => {});
-    }
-  }
 
   async function noSecret(page) {
     assert.ok(!(await page.content()).includes(SECRET_VALUE), `${page.url()} shows a secret value`);
   }
 
   it('shows the stack Ready with its readiness conditions and reviews its permissions', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       await signIn(page, krate);
       await page.goto(krate.url(`/orgs/${ORG}`));
       await submit(page, page.locator('nav.sidebar a[data-nav=stacks]'));
@@ -179,7 +125,7 @@ describe('agents in the console', () => {
     }));
 
   it('dispatches from the repository page and follows the run live until it has Succeeded with a patch', TEST, () =>
-    withPage(async (page, context) => {
+    withPage(browser, async (page, context) => {
       await signIn(page, krate);
       await page.goto(krate.url(`/orgs/${ORG}/repos/${repo}`));
       await submit(page, page.locator('a#dispatch-agent'));
@@ -251,7 +197,7 @@ describe('agents in the console', () => {
     }));
 
   it('lists the run and refuses a stale action as a changed run', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       assert.ok(runPath, 'the run was dispatched');
       await signIn(page, krate);
       await page.goto(krate.url(`/orgs/${ORG}/agents/runs`));

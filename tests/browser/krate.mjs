@@ -2,8 +2,9 @@
 // ephemeral port and a temporary data directory, Debian's Chromium driven by playwright-core, and
 // the few API and page helpers the tests share. Everything started here is stopped by stop(), and
 // again (synchronously, as far as possible) if the process exits or is signalled before that.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, openSync, closeSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +23,7 @@ const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 // leaves no chance to clean up: past this, everything is stopped here and the run fails.
 const WATCHDOG_MS = Number(process.env.KRATE_BROWSER_WATCHDOG_MS || 240_000);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function readTrimmed(file) {
   try {
@@ -236,6 +237,79 @@ export async function setup() {
     throw err;
   }
   return { krate, browser, stop };
+}
+
+/** The path of the page's URL. */
+export const pathOf = (page) => new URL(page.url()).pathname;
+
+/** Awaits an API call (krate.api); fails unless it answered status; answers its body. */
+export async function expectStatus(call, status, what) {
+  const r = await call;
+  assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/**
+ * Creates the private repository org/repo through the API, waits until it is Ready and answers a git
+ * work tree whose origin is that repository (as the admin): { git(...args), write(file, text), remove() }.
+ * git runs with a private HOME and no prompts, so nothing of the machine's setup leaks in. The tree
+ * lives in a temporary directory that remove() deletes (and stop(), should remove() not be reached).
+ */
+export async function repoWorkTree(krate, org, repo, tag) {
+  await expectStatus(krate.api('POST', `/api/orgs/${org}/repositories`, { name: repo, visibility: 'private' }),
+    201, 'create the repository');
+  for (let i = 0; ; i++) {
+    const r = await krate.api('GET', `/api/orgs/${org}/repositories/${repo}`);
+    if (r.status === 200 && r.body.phase === 'Ready') break;
+    if (i > 400) throw new Error(`repository ${repo} never became Ready: ${JSON.stringify(r.body)}`);
+    await sleep(25);
+  }
+  const dir = mkdtempSync(path.join(process.env.TMPDIR || tmpdir(), `krate-${tag}-`));
+  live.dirs.add(dir);
+  const work = path.join(dir, 'w');
+  mkdirSync(work);
+  const git = (...args) => {
+    const r = spawnSync('git', args, {
+      cwd: work,
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        GIT_CONFIG_NOSYSTEM: '1',
+        GIT_TERMINAL_PROMPT: '0',
+        GIT_AUTHOR_NAME: 'Browser Test',
+        GIT_AUTHOR_EMAIL: 'browser@example.com',
+        GIT_COMMITTER_NAME: 'Browser Test',
+        GIT_COMMITTER_EMAIL: 'browser@example.com',
+      },
+      timeout: 60_000,
+    });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const url = new URL(krate.url(`/${org}/${repo}.git`));
+  url.username = 'admin';
+  url.password = krate.adminToken;
+  git('init', '-q', '-b', 'main');
+  git('remote', 'add', 'origin', url.href);
+  return {
+    git,
+    write: (file, text) => writeFileSync(path.join(work, file), text),
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+      live.dirs.delete(dir);
+    },
+  };
+}
+
+/** Runs fn(page, context) in a fresh context of browser, closed afterwards whatever happens. */
+export async function withPage(browser, fn, options = {}) {
+  const { context, page } = await newPage(browser, options);
+  try {
+    return await fn(page, context);
+  } finally {
+    await context.close().catch(() => {});
+  }
 }
 
 /** A fresh context (own cookies) and page. */

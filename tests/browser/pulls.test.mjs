@@ -5,95 +5,45 @@
 // other, each in its own browser context (its own cookies).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { setup, newPage, signIn, submit, screenshot, uniqueName } from './krate.mjs';
+import {
+  setup, signIn, submit, screenshot, uniqueName, pathOf, expectStatus, repoWorkTree, withPage,
+} from './krate.mjs';
 
 const ORG = 'demo';
 const TEST = { timeout: 60_000 };
 const REVIEWER = 'rita';
 const REVIEWER_PASSWORD = 'rita-reviews-everything';
 
-const pathOf = (page) => new URL(page.url()).pathname;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 describe('pull requests and issues in the console', () => {
   let krate;
   let browser;
   let stop;
-  let work;
+  let tree;
   let repo;
   let base;
   let pullNumber;
 
-  // git with a private HOME and no prompts, so nothing of the machine's setup leaks in.
-  function git(...args) {
-    const r = spawnSync('git', args, {
-      cwd: path.join(work, 'w'),
-      encoding: 'utf8',
-      env: {
-        PATH: process.env.PATH,
-        HOME: work,
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_AUTHOR_NAME: 'Browser Test',
-        GIT_AUTHOR_EMAIL: 'browser@example.com',
-        GIT_COMMITTER_NAME: 'Browser Test',
-        GIT_COMMITTER_EMAIL: 'browser@example.com',
-      },
-      timeout: 60_000,
-    });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  }
-
-  function write(file, text) {
-    writeFileSync(path.join(work, 'w', file), text);
-  }
-
-  async function expectStatus(call, status, what) {
-    const r = await call;
-    assert.equal(r.status, status, `${what}: ${JSON.stringify(r.body)}`);
-    return r.body;
-  }
-
   before(async () => {
     ({ krate, browser, stop } = await setup());
-    work = mkdtempSync(path.join(process.env.TMPDIR || tmpdir(), 'krate-pulls-'));
     repo = uniqueName('prs');
     base = `/orgs/${ORG}/repos/${repo}`;
-    await expectStatus(krate.api('POST', `/api/orgs/${ORG}/repositories`, { name: repo, visibility: 'private' }),
-      201, 'create the repository');
-    for (let i = 0; ; i++) {
-      const r = await krate.api('GET', `/api/orgs/${ORG}/repositories/${repo}`);
-      if (r.status === 200 && r.body.phase === 'Ready') break;
-      if (i > 400) throw new Error(`repository ${repo} never became Ready: ${JSON.stringify(r.body)}`);
-      await sleep(25);
-    }
+    tree = await repoWorkTree(krate, ORG, repo, 'pulls');
     // main with a.txt; feature changes its second line and adds a note; clash changes the same line.
-    const url = new URL(krate.url(`/${ORG}/${repo}.git`));
-    url.username = 'admin';
-    url.password = krate.adminToken;
-    mkdirSync(path.join(work, 'w'));
-    git('init', '-q', '-b', 'main');
-    git('remote', 'add', 'origin', url.href);
-    write('a.txt', 'one\ntwo\nthree\n');
-    git('add', '.');
-    git('commit', '-qm', 'Start');
-    git('push', '-q', 'origin', 'main');
-    git('checkout', '-qb', 'feature');
-    write('a.txt', 'one\nfeature line\nthree\n');
-    write('NOTES.md', '# Notes\n\nWritten on a branch.\n');
-    git('add', '.');
-    git('commit', '-qm', 'Add the feature line');
-    git('push', '-q', 'origin', 'feature');
-    git('checkout', '-q', 'main');
-    git('checkout', '-qb', 'clash');
-    write('a.txt', 'one\nclashing line\nthree\n');
-    git('commit', '-qam', 'Clash with the feature');
-    git('push', '-q', 'origin', 'clash');
+    tree.write('a.txt', 'one\ntwo\nthree\n');
+    tree.git('add', '.');
+    tree.git('commit', '-qm', 'Start');
+    tree.git('push', '-q', 'origin', 'main');
+    tree.git('checkout', '-qb', 'feature');
+    tree.write('a.txt', 'one\nfeature line\nthree\n');
+    tree.write('NOTES.md', '# Notes\n\nWritten on a branch.\n');
+    tree.git('add', '.');
+    tree.git('commit', '-qm', 'Add the feature line');
+    tree.git('push', '-q', 'origin', 'feature');
+    tree.git('checkout', '-q', 'main');
+    tree.git('checkout', '-qb', 'clash');
+    tree.write('a.txt', 'one\nclashing line\nthree\n');
+    tree.git('commit', '-qam', 'Clash with the feature');
+    tree.git('push', '-q', 'origin', 'clash');
     // Merging into main takes one approval and the ci/test check.
     await expectStatus(krate.api('POST', `/api/orgs/${ORG}/resources`, {
       kind: 'BranchProtection',
@@ -108,21 +58,12 @@ describe('pull requests and issues in the console', () => {
     try {
       if (stop) await stop();
     } finally {
-      if (work) rmSync(work, { recursive: true, force: true });
+      if (tree) tree.remove();
     }
   });
 
-  async function withPage(fn) {
-    const { context, page } = await newPage(browser);
-    try {
-      return await fn(page, context);
-    } finally {
-      await context.close().catch(() => {});
-    }
-  }
-
   it('opens a pull request from the form and shows its diff in Files changed', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       await signIn(page, krate);
       await page.goto(krate.url(base));
       await submit(page, page.locator('nav.tabs a[data-tab=pulls]'));
@@ -178,7 +119,7 @@ describe('pull requests and issues in the console', () => {
     }));
 
   it('a second user approves it with a comment', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       assert.ok(pullNumber, 'the pull request was opened');
       await signIn(page, krate, REVIEWER, REVIEWER_PASSWORD);
       await page.goto(krate.url(`${base}/pulls/${pullNumber}`));
@@ -205,7 +146,7 @@ describe('pull requests and issues in the console', () => {
     }));
 
   it('a check reported through the API opens the merge box; merging shows Merged', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       assert.ok(pullNumber, 'the pull request was opened');
       await expectStatus(krate.api('POST', `/api/orgs/${ORG}/repositories/${repo}/pulls/${pullNumber}/checks`,
         { name: 'ci/test', state: 'success', detailsUrl: 'https://ci.example/runs/1' }), 200, 'report the check');
@@ -239,7 +180,7 @@ describe('pull requests and issues in the console', () => {
     }));
 
   it('a conflicting pull request lists the conflicting paths and offers no merge', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       await signIn(page, krate);
       await page.goto(krate.url(`${base}/pulls/new`));
       const form = page.locator('form#pull-form');
@@ -263,7 +204,7 @@ describe('pull requests and issues in the console', () => {
     }));
 
   it('an issue: opened from the form, commented on, relabelled and closed', TEST, () =>
-    withPage(async (page) => {
+    withPage(browser, async (page) => {
       await signIn(page, krate);
       await page.goto(krate.url(base));
       await submit(page, page.locator('nav.tabs a[data-tab=issues]'));

@@ -1,14 +1,18 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -626,6 +630,63 @@ void harness_post_form(const struct krate_server *s, const char *cookie, const c
 	assert_int_equal(http_call_hdr(s, "POST", path, NULL, hdrs, form, "application/x-www-form-urlencoded", r), 0);
 	if (r->status != want)
 		fail_msg("POST %s: expected %ld, got %ld:\n%.2000s", path, want, r->status, r->body);
+}
+
+void harness_sse_open(const struct krate_server *s, struct harness_sse *e, const char *path, const char *token,
+		      const char *last_event_id)
+{
+	struct sockaddr_in a = { 0 };
+	char req[1024];
+	int n;
+
+	memset(e, 0, sizeof(*e));
+	e->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(e->fd >= 0);
+	a.sin_family = AF_INET;
+	a.sin_port = htons((uint16_t)s->port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(e->fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	n = snprintf(req, sizeof(req),
+		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n%s%s%s\r\n",
+		     path, token, last_event_id ? "Last-Event-ID: " : "", last_event_id ? last_event_id : "",
+		     last_event_id ? "\r\n" : "");
+	assert_int_equal(write(e->fd, req, (size_t)n), n);
+}
+
+int harness_sse_wait(struct harness_sse *e, const char *needle, int timeout_ms)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd p = { e->fd, POLLIN, 0 };
+		char buf[8192];
+		ssize_t n;
+		long elapsed;
+
+		if (e->data && strstr(e->data, needle))
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		elapsed = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		if (elapsed >= timeout_ms)
+			return 0;
+		if (poll(&p, 1, (int)(timeout_ms - elapsed)) <= 0)
+			continue;
+		n = read(e->fd, buf, sizeof(buf));
+		if (n <= 0)
+			return e->data && strstr(e->data, needle);
+		e->data = realloc(e->data, e->len + (size_t)n + 1);
+		assert_non_null(e->data);
+		memcpy(e->data + e->len, buf, (size_t)n);
+		e->len += (size_t)n;
+		e->data[e->len] = '\0';
+	}
+}
+
+void harness_sse_close(struct harness_sse *e)
+{
+	close(e->fd);
+	free(e->data);
 }
 
 /* "cd 'dir' && (<fmt with ap>) <redirect>" into out. */

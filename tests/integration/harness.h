@@ -126,6 +126,22 @@ void harness_page(const struct krate_server *s, const char *cookie, const char *
 void harness_post_form(const struct krate_server *s, const char *cookie, const char *path, const char *form,
 		       long want, struct http_resp *r);
 
+/* ---- server-sent events, over a plain socket so that every byte is seen as it comes ---- */
+
+struct harness_sse {
+	int fd;
+	char *data;             /* all read so far, NUL-terminated (malloc'd), or NULL */
+	size_t len;
+};
+
+/* Opens GET path as token with Accept: text/event-stream, and Last-Event-ID
+ * when last_event_id is not NULL; fails the test when it cannot connect. */
+void harness_sse_open(const struct krate_server *s, struct harness_sse *e, const char *path, const char *token,
+		      const char *last_event_id);
+/* Reads until needle appears (1) or timeout_ms passes or the stream ends (0 unless seen). */
+int harness_sse_wait(struct harness_sse *e, const char *needle, int timeout_ms);
+void harness_sse_close(struct harness_sse *e);
+
 /* ---- shell command lines (printf-style), run in dir ---- */
 
 /* Its output appended to dir/cmd.log; returns the exit code, or -1. */

@@ -6,13 +6,9 @@
  * capability requirements; RBAC; views.agents of the UI model. */
 #include "harness.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,65 +88,6 @@ static int file_has(const char *name, const char *needle)
 
 /* ---- a raw SSE reader ---- */
 
-struct sse {
-	int fd;
-	char *data;
-	size_t len;
-};
-
-static void sse_open(struct sse *s, const char *path)
-{
-	struct sockaddr_in a = { 0 };
-	char req[1024];
-	int n;
-
-	memset(s, 0, sizeof(*s));
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(s->fd >= 0);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)srv.port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-		     "Accept: text/event-stream\r\n\r\n", path, srv.admin_token);
-	assert_int_equal(write(s->fd, req, (size_t)n), n);
-}
-
-static int sse_wait(struct sse *s, const char *needle, int timeout_ms)
-{
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		char buf[8192];
-		ssize_t n;
-		long elapsed;
-
-		if (s->data && strstr(s->data, needle))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		elapsed = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (elapsed >= timeout_ms)
-			return 0;
-		if (poll(&p, 1, (int)(timeout_ms - elapsed)) <= 0)
-			continue;
-		n = read(s->fd, buf, sizeof(buf));
-		if (n <= 0)
-			return s->data && strstr(s->data, needle);
-		s->data = realloc(s->data, s->len + (size_t)n + 1);
-		memcpy(s->data + s->len, buf, (size_t)n);
-		s->len += (size_t)n;
-		s->data[s->len] = '\0';
-	}
-}
-
-static void sse_close(struct sse *s)
-{
-	close(s->fd);
-	free(s->data);
-}
-
 /* ---- fixtures ---- */
 
 static int setup(void **state)
@@ -217,13 +154,13 @@ static json_t *condition(json_t *stack, const char *type)
 static void test_secrets_are_sealed(void **state)
 {
 	struct http_resp r;
-	struct sse w;
+	struct harness_sse w;
 	char cookie[512];
 	json_t *keys;
 
 	(void)state;
-	sse_open(&w, "/api/watch/orgs/acme/secrets");
-	assert_true(sse_wait(&w, ": watching", 5000));
+	harness_sse_open(&srv, &w, "/api/watch/orgs/acme/secrets", srv.admin_token, NULL);
+	assert_true(harness_sse_wait(&w, ": watching", 5000));
 
 	assert_int_equal(call("POST", "/api/orgs/acme/resources", srv.admin_token,
 			      "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"gh\"},\"spec\":{\"description\":\"GitHub\","
@@ -239,19 +176,19 @@ static void test_secrets_are_sealed(void **state)
 		      "\"spec\":{\"data\":{\"LEVEL\":\"" VALUE2 "\"}}}");
 
 	/* the watch event carries the keys, not the values */
-	assert_true(sse_wait(&w, "\"name\":\"gh\"", 5000));
+	assert_true(harness_sse_wait(&w, "\"name\":\"gh\"", 5000));
 	assert_non_null(strstr(w.data, "\"keys\":[\"API_URL\",\"TOKEN\"]"));
 	assert_null(strstr(w.data, VALUE));
 	assert_null(strstr(w.data, "\"sealed\""));
-	sse_close(&w);
+	harness_sse_close(&w);
 	/* and so does a watch that starts from the current state */
-	sse_open(&w, "/api/watch/orgs/acme");
-	assert_true(sse_wait(&w, "\"name\":\"settings\"", 5000));
-	assert_true(sse_wait(&w, "\"name\":\"gh\"", 5000));
+	harness_sse_open(&srv, &w, "/api/watch/orgs/acme", srv.admin_token, NULL);
+	assert_true(harness_sse_wait(&w, "\"name\":\"settings\"", 5000));
+	assert_true(harness_sse_wait(&w, "\"name\":\"gh\"", 5000));
 	assert_null(strstr(w.data, VALUE));
 	assert_null(strstr(w.data, VALUE2));
 	assert_null(strstr(w.data, "\"sealed\""));
-	sse_close(&w);
+	harness_sse_close(&w);
 
 	/* GET, the lists (one kind and every kind), both typed lists */
 	assert_int_equal(call("GET", "/api/orgs/acme/resources/secrets/gh", srv.admin_token, NULL, &r), 200);

@@ -11,15 +11,10 @@
  * runs tests/agents/test-agent.sh through the process adapter. */
 #include "harness.h"
 
-#include <arpa/inet.h>
 #include <limits.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SECRET "zq-dispatch-secret-7f3a9c41"
@@ -125,68 +120,11 @@ static char *cas_text(const char *digest)
 
 /* ---- server-sent events over a plain socket ---- */
 
-struct sse {
-	int fd;
-	char *data;
-	size_t len;
-};
-
-static void sse_open(struct sse *s, const char *path, const char *last_event_id)
-{
-	struct sockaddr_in a = { 0 };
-	char req[1024];
-	int n;
-
-	memset(s, 0, sizeof(*s));
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	assert_true(s->fd >= 0);
-	a.sin_family = AF_INET;
-	a.sin_port = htons((uint16_t)srv.port);
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	assert_int_equal(connect(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	n = snprintf(req, sizeof(req),
-		     "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\nAccept: text/event-stream\r\n%s%s%s\r\n",
-		     path, dev, last_event_id ? "Last-Event-ID: " : "", last_event_id ? last_event_id : "",
-		     last_event_id ? "\r\n" : "");
-	assert_int_equal(write(s->fd, req, (size_t)n), n);
-}
-
-/* Reads until needle appears (1) or timeout_ms passes or the stream ends (0 unless seen). */
-static int sse_wait(struct sse *s, const char *needle, int timeout_ms)
-{
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		struct pollfd p = { s->fd, POLLIN, 0 };
-		char buf[8192];
-		ssize_t n;
-		long elapsed;
-
-		if (s->data && strstr(s->data, needle))
-			return 1;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		elapsed = (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
-		if (elapsed >= timeout_ms)
-			return 0;
-		if (poll(&p, 1, (int)(timeout_ms - elapsed)) <= 0)
-			continue;
-		n = read(s->fd, buf, sizeof(buf));
-		if (n <= 0)
-			return s->data && strstr(s->data, needle);
-		s->data = realloc(s->data, s->len + (size_t)n + 1);
-		memcpy(s->data + s->len, buf, (size_t)n);
-		s->len += (size_t)n;
-		s->data[s->len] = '\0';
-	}
-}
-
-static void sse_close(struct sse *s)
+static void sse_close(struct harness_sse *s)
 {
 	if (s->data && strstr(s->data, SECRET))
 		fail_msg("an event stream carried the secret");
-	close(s->fd);
-	free(s->data);
+	harness_sse_close(s);
 }
 
 /* ---- set-up ---- */
@@ -542,7 +480,7 @@ static void test_actions(void **state)
 
 static void test_events(void **state)
 {
-	struct sse s;
+	struct harness_sse s;
 	json_t *r;
 	const char *run;
 	char path[200], body[1024];
@@ -551,8 +489,8 @@ static void test_events(void **state)
 	r = dispatch("muxer", "stream me", 201);
 	run = str(json_object_get(r, "run"), "metadata", "name");
 	snprintf(path, sizeof(path), "/api/agents/runs/%s/events", run);
-	sse_open(&s, path, NULL);
-	assert_true(sse_wait(&s, "\"phase\":\"Queued\"", 5000));
+	harness_sse_open(&srv, &s, path, dev, NULL);
+	assert_true(harness_sse_wait(&s, "\"phase\":\"Queued\"", 5000));
 
 	/* the runtime's transcript, as it writes it, becomes transcript events */
 	snprintf(body, sizeof(body),
@@ -561,8 +499,8 @@ static void test_events(void **state)
 		 "\"role\":\"assistant\",\"content\":\"looking\"}]}}",
 		 run, run, run);
 	harness_apply(&srv, "acme", body);
-	assert_true(sse_wait(&s, "id: 1:1\n", 5000));
-	assert_true(sse_wait(&s, "\"content\":\"looking\"", 100));
+	assert_true(harness_sse_wait(&s, "id: 1:1\n", 5000));
+	assert_true(harness_sse_wait(&s, "\"content\":\"looking\"", 100));
 	snprintf(body, sizeof(body),
 		 "{\"kind\":\"AgentSessionTranscript\",\"metadata\":{\"name\":\"transcript-%s-1\"},\"spec\":{"
 		 "\"sessionRef\":\"%s-1\",\"dispatchRun\":\"%s\",\"messages\":[{\"seq\":1,\"type\":\"message\","
@@ -570,17 +508,17 @@ static void test_events(void **state)
 		 "\"content\":\"found it\"}]}}",
 		 run, run, run);
 	harness_apply(&srv, "acme", body);
-	assert_true(sse_wait(&s, "id: 1:2\n", 5000));
+	assert_true(harness_sse_wait(&s, "id: 1:2\n", 5000));
 
 	/* cancelled: the phase, then the end, then the stream closes */
 	json_decref(action(run, "cancel", NULL, 200));
-	assert_true(sse_wait(&s, "event: end\n", 5000));
-	assert_true(sse_wait(&s, "\"phase\":\"Cancelled\"", 100));
+	assert_true(harness_sse_wait(&s, "event: end\n", 5000));
+	assert_true(harness_sse_wait(&s, "\"phase\":\"Cancelled\"", 100));
 	sse_close(&s);
 
 	/* resume after 1:1: only the second message, then the end at once */
-	sse_open(&s, path, "1:1");
-	assert_true(sse_wait(&s, "event: end\n", 5000));
+	harness_sse_open(&srv, &s, path, dev, "1:1");
+	assert_true(harness_sse_wait(&s, "event: end\n", 5000));
 	assert_null(strstr(s.data, "id: 1:1\n"));
 	assert_non_null(strstr(s.data, "id: 1:2\n"));
 	sse_close(&s);
@@ -593,7 +531,7 @@ static void test_events(void **state)
  * patch artifact holds the agent's edit. */
 static void test_end_to_end(void **state)
 {
-	struct sse s;
+	struct harness_sse s;
 	json_t *r, *d, *art, *x;
 	struct http_resp resp;
 	const char *run, *patch = NULL;
@@ -603,12 +541,12 @@ static void test_end_to_end(void **state)
 	(void)state;
 	r = dispatch("fixer", "Please edit and leak.", 201);
 	run = str(json_object_get(r, "run"), "metadata", "name");
-	sse_open(&s, str(r, "links", "events"), NULL);
-	assert_true(sse_wait(&s, "event: transcript\n", 60000));
-	assert_true(sse_wait(&s, "test agent started", 60000));
-	if (!sse_wait(&s, "event: end\n", 60000))
+	harness_sse_open(&srv, &s, str(r, "links", "events"), dev, NULL);
+	assert_true(harness_sse_wait(&s, "event: transcript\n", 60000));
+	assert_true(harness_sse_wait(&s, "test agent started", 60000));
+	if (!harness_sse_wait(&s, "event: end\n", 60000))
 		fail_msg("no end event; the stream so far:\n%s", s.data ? s.data : "");
-	assert_true(sse_wait(&s, "\"phase\":\"Succeeded\"", 1000));
+	assert_true(harness_sse_wait(&s, "\"phase\":\"Succeeded\"", 1000));
 	assert_non_null(strstr(s.data, "the token is [REDACTED"));
 	assert_non_null(strstr(s.data, "\"type\":\"final\""));
 	sse_close(&s);

@@ -40,47 +40,12 @@ static int teardown(void **state)
 
 static json_t *call(const char *method, const char *path, const char *body, long want)
 {
-	struct http_resp r;
-	json_t *j;
-
-	assert_int_equal(http_call(&srv, method, path, srv.admin_token, body, body ? "application/json" : NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("%s %s: expected %ld, got %ld: %s", method, path, want, r.status, r.body);
-	j = json_incref(r.json);
-	http_resp_free(&r);
-	return j;
+	return harness_call_json(&srv, method, path, srv.admin_token, body, want);
 }
 
 static void apply(const char *json)
 {
 	json_decref(call("POST", "/api/orgs/acme/resources", json, 201));
-}
-
-/* "name=value" of a Set-Cookie header (up to ';'), malloc'd. */
-static char *cookie_pair(const struct http_resp *r, const char *name)
-{
-	const char *p = r->headers;
-	size_t n = strlen(name);
-
-	while ((p = strcasestr(p, "Set-Cookie:"))) {
-		p += 11;
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, name, n) && p[n] == '=')
-			return strndup(p, strcspn(p, ";\r\n"));
-	}
-	return NULL;
-}
-
-/* The value of the first hidden csrf input in html, malloc'd. */
-static char *form_csrf(const char *html)
-{
-	const char *p = strstr(html, "name=\"csrf\" value=\"");
-
-	if (!p)
-		return NULL;
-	p += strlen("name=\"csrf\" value=\"");
-	return strndup(p, strcspn(p, "\""));
 }
 
 struct user {
@@ -90,29 +55,7 @@ struct user {
 
 static void sign_in(struct user *u, const char *name)
 {
-	struct http_resp r;
-	char cookie_hdr[512], body[512];
-	const char *hdrs[2] = { cookie_hdr, NULL };
-	char *login_cookie, *csrf, *session;
-
-	assert_int_equal(http_call(&srv, "GET", "/login", NULL, NULL, NULL, &r), 0);
-	login_cookie = cookie_pair(&r, "krate_login_csrf");
-	csrf = form_csrf(r.body);
-	assert_non_null(login_cookie);
-	assert_non_null(csrf);
-	http_resp_free(&r);
-	snprintf(cookie_hdr, sizeof(cookie_hdr), "Cookie: %s", login_cookie);
-	snprintf(body, sizeof(body), "username=%s&password=%s&csrf=%s", name, PASSWORD, csrf);
-	assert_int_equal(http_call_hdr(&srv, "POST", "/login", NULL, hdrs, body, "application/x-www-form-urlencoded",
-				       &r), 0);
-	assert_int_equal(r.status, 303);
-	session = cookie_pair(&r, "krate_session");
-	assert_non_null(session);
-	http_resp_free(&r);
-	snprintf(u->cookie, sizeof(u->cookie), "Cookie: %s", session);
-	free(session);
-	free(login_cookie);
-	free(csrf);
+	harness_sign_in(&srv, name, PASSWORD, u->cookie, sizeof(u->cookie));
 	u->csrf = NULL;
 }
 
@@ -125,15 +68,12 @@ static void no_secrets(const char *what, const char *body)
 
 static char *page(struct user *u, const char *path, long want)
 {
-	const char *hdrs[2] = { u->cookie, NULL };
 	struct http_resp r;
 	char *body;
 
-	assert_int_equal(http_call_hdr(&srv, "GET", path, NULL, hdrs, NULL, NULL, &r), 0);
-	if (r.status != want)
-		fail_msg("GET %s: expected %ld, got %ld: %.3000s", path, want, r.status, r.body);
+	harness_page(&srv, u->cookie, path, want, &r);
 	if (!u->csrf)
-		u->csrf = form_csrf(r.body);
+		u->csrf = harness_form_csrf(r.body, NULL);
 	body = strdup(r.body ? r.body : "");
 	http_resp_free(&r);
 	no_secrets(path, body);
@@ -144,17 +84,13 @@ static char *page(struct user *u, const char *path, long want)
 static char *post_as(struct user *u, const char *csrf, const char *path, const char *fields, long want,
 		     char **location)
 {
-	const char *hdrs[2] = { u->cookie, NULL };
 	struct http_resp r;
 	size_t n = strlen(fields) + 256;
 	char *body = malloc(n), *out;
 
 	assert_non_null(body);
 	snprintf(body, n, "csrf=%s%s%s", csrf ? csrf : u->csrf, *fields ? "&" : "", fields);
-	assert_int_equal(http_call_hdr(&srv, "POST", path, NULL, hdrs, body, "application/x-www-form-urlencoded", &r),
-			 0);
-	if (r.status != want)
-		fail_msg("POST %s: expected %ld, got %ld: %.3000s", path, want, r.status, r.body);
+	harness_post_form(&srv, u->cookie, path, body, want, &r);
 	if (location)
 		*location = http_header(&r, "Location");
 	out = strdup(r.body ? r.body : "");
@@ -167,18 +103,6 @@ static char *post_as(struct user *u, const char *csrf, const char *path, const c
 static char *post(struct user *u, const char *path, const char *fields, long want, char **location)
 {
 	return post_as(u, NULL, path, fields, want, location);
-}
-
-static void has(const char *html, const char *needle)
-{
-	if (!strstr(html, needle))
-		fail_msg("expected \"%s\" in the page", needle);
-}
-
-static void lacks(const char *html, const char *needle)
-{
-	if (strstr(html, needle))
-		fail_msg("did not expect \"%s\" in the page", needle);
 }
 
 /* s URL-encoded into out. */
@@ -327,50 +251,50 @@ static void test_stacks_and_grants(void **state)
 
 	/* the sidebar leads to the agent pages */
 	html = page(&dana, STACKS, 200);
-	has(html, "data-nav=\"stacks\" href=\"/orgs/acme/agents/stacks\" aria-current=\"page\"");
-	has(html, "data-nav=\"grants\" href=\"/orgs/acme/agents/grants\"");
-	has(html, "data-nav=\"dispatch-runs\" href=\"/orgs/acme/agents/runs\"");
-	has(html, "data-nav=\"approvals\" href=\"/orgs/acme/agents/approvals\"");
-	has(html, "id=\"stack-list\"");
-	has(html, "<tr data-name=\"ready-one\">");
-	has(html, "<tr data-name=\"fixer\">");
-	has(html, "data-type=\"SecretsGranted\"");
-	has(html, "<span class=\"badge\" data-phase=\"Blocked\">Blocked</span>");
+	harness_expect_in(html, "data-nav=\"stacks\" href=\"/orgs/acme/agents/stacks\" aria-current=\"page\"");
+	harness_expect_in(html, "data-nav=\"grants\" href=\"/orgs/acme/agents/grants\"");
+	harness_expect_in(html, "data-nav=\"dispatch-runs\" href=\"/orgs/acme/agents/runs\"");
+	harness_expect_in(html, "data-nav=\"approvals\" href=\"/orgs/acme/agents/approvals\"");
+	harness_expect_in(html, "id=\"stack-list\"");
+	harness_expect_in(html, "<tr data-name=\"ready-one\">");
+	harness_expect_in(html, "<tr data-name=\"fixer\">");
+	harness_expect_in(html, "data-type=\"SecretsGranted\"");
+	harness_expect_in(html, "<span class=\"badge\" data-phase=\"Blocked\">Blocked</span>");
 	free(html);
 
 	/* one stack: spec escaped, readiness conditions, capabilities */
 	html = page(&dana, STACKS "/ready-one", 200);
-	has(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
-	lacks(html, "<script>alert");
-	has(html, "Be &lt;careful&gt;.");
-	has(html, "id=\"readiness-conditions\"");
-	has(html, "<tr data-type=\"Ready\" data-status=\"True\">");
-	has(html, "id=\"review-form\"");
+	harness_expect_in(html, "&lt;script&gt;alert(1)&lt;/script&gt;");
+	harness_expect_not_in(html, "<script>alert");
+	harness_expect_in(html, "Be &lt;careful&gt;.");
+	harness_expect_in(html, "id=\"readiness-conditions\"");
+	harness_expect_in(html, "<tr data-type=\"Ready\" data-status=\"True\">");
+	harness_expect_in(html, "id=\"review-form\"");
 	/* the actor defaults to the user */
-	has(html, "name=\"actor\" value=\"dana\"");
+	harness_expect_in(html, "name=\"actor\" value=\"dana\"");
 	free(html);
 
 	/* the review of a blocked stack: denied, what is missing and how to fix it */
 	html = page(&dana, STACKS "/fixer?repository=app&ref=main", 200);
-	has(html, "<tr data-type=\"SecretsGranted\" data-status=\"False\">");
-	has(html, "id=\"review-result\" data-decision=\"denied\"");
-	has(html, "data-code=\"SECRET_GRANT_MISSING\"");
-	has(html, "<li data-kind=\"AgentSecretGrant\">");
-	has(html, "id=\"grant-previews\"");
+	harness_expect_in(html, "<tr data-type=\"SecretsGranted\" data-status=\"False\">");
+	harness_expect_in(html, "id=\"review-result\" data-decision=\"denied\"");
+	harness_expect_in(html, "data-code=\"SECRET_GRANT_MISSING\"");
+	harness_expect_in(html, "<li data-kind=\"AgentSecretGrant\">");
+	harness_expect_in(html, "id=\"grant-previews\"");
 	/* a developer sees the previews but may not apply them */
-	lacks(html, "class=\"inline-form create-grant\"");
+	harness_expect_not_in(html, "class=\"inline-form create-grant\"");
 	free(html);
 
 	html = page(&ada, STACKS "/fixer?repository=app&ref=main", 200);
-	has(html, "class=\"inline-form create-grant\"");
+	harness_expect_in(html, "class=\"inline-form create-grant\"");
 	p = strstr(html, "name=\"yaml\" value=\"");
 	assert_non_null(p);
 	p += strlen("name=\"yaml\" value=\"");
 	q = strchr(p, '"');
 	assert_non_null(q);
 	yaml = unescape(p, (size_t)(q - p));
-	has(yaml, "kind: AgentSecretGrant");
-	has(yaml, "gh-token");
+	harness_expect_in(yaml, "kind: AgentSecretGrant");
+	harness_expect_in(yaml, "gh-token");
 	free(html);
 	urlenc(enc, sizeof(enc), yaml);
 	snprintf(fields, sizeof(fields), "repository=app&ref=refs%%2Fheads%%2Fmain&actor=ada&yaml=%s", enc);
@@ -378,36 +302,36 @@ static void test_stacks_and_grants(void **state)
 	/* without the session's token nothing is created; a developer is refused by the API */
 	free(post_as(&ada, "wrong", STACKS "/fixer/grant", fields, 403, NULL));
 	html = post(&dana, STACKS "/fixer/grant", fields, 403, NULL);
-	has(html, "class=\"flash error\"");
+	harness_expect_in(html, "class=\"flash error\"");
 	free(html);
 	/* a preview the review does not propose is not applied */
 	html = post(&ada, STACKS "/fixer/grant", "repository=app&ref=refs%2Fheads%2Fmain&actor=ada&yaml=kind%3A+x", 409,
 		    NULL);
-	has(html, "the review changed");
+	harness_expect_in(html, "the review changed");
 	free(html);
 	free(post(&ada, STACKS "/fixer/grant", fields, 303, &loc));
 	assert_non_null(loc);
-	has(loc, STACKS "/fixer?repository=app&ref=refs%2Fheads%2Fmain&actor=ada&granted=AgentSecretGrant%2F");
+	harness_expect_in(loc, STACKS "/fixer?repository=app&ref=refs%2Fheads%2Fmain&actor=ada&granted=AgentSecretGrant%2F");
 	free(yaml);
 	p = strstr(loc, "/orgs/");
 	html = page(&ada, p, 200);
-	has(html, "id=\"grant-created\"");
-	lacks(html, "data-code=\"SECRET_GRANT_MISSING\"");
-	has(html, "id=\"review-result\" data-decision=\"allowed\"");
+	harness_expect_in(html, "id=\"grant-created\"");
+	harness_expect_not_in(html, "data-code=\"SECRET_GRANT_MISSING\"");
+	harness_expect_in(html, "id=\"review-result\" data-decision=\"allowed\"");
 	free(html);
 	free(loc);
 	assert_string_equal(stack_phase("fixer", "Ready"), "Ready");
 
 	/* secrets and grants: names, keys and descriptions, never values */
 	html = page(&vic, "/orgs/acme/agents/grants", 200);
-	has(html, "id=\"secret-list\"");
-	has(html, "<tr data-name=\"model-key\">");
-	has(html, "<code>API_KEY</code>");
-	has(html, "Model &lt;b&gt;key&lt;/b&gt; for agents");
-	has(html, "<tr data-name=\"settings\">");
-	has(html, "<code>LEVEL</code>");
-	has(html, "id=\"secret-grant-list\"");
-	has(html, "<tr data-name=\"model-grant\">");
+	harness_expect_in(html, "id=\"secret-list\"");
+	harness_expect_in(html, "<tr data-name=\"model-key\">");
+	harness_expect_in(html, "<code>API_KEY</code>");
+	harness_expect_in(html, "Model &lt;b&gt;key&lt;/b&gt; for agents");
+	harness_expect_in(html, "<tr data-name=\"settings\">");
+	harness_expect_in(html, "<code>LEVEL</code>");
+	harness_expect_in(html, "id=\"secret-grant-list\"");
+	harness_expect_in(html, "<tr data-name=\"model-grant\">");
 	free(html);
 	/* nor do the generic resource pages */
 	free(page(&ada, "/orgs/acme/resources/secrets/model-key", 200));
@@ -464,30 +388,30 @@ static void test_dispatch_and_runs(void **state)
 	(void)state;
 	/* the repository page offers a dispatch; the form lists stacks (Ready first) and the repository's branches */
 	html = page(&dana, "/orgs/acme/repos/app", 200);
-	has(html, "id=\"dispatch-agent\"");
-	has(html, "href=\"/orgs/acme/agents/runs/new?repository=app\"");
+	harness_expect_in(html, "id=\"dispatch-agent\"");
+	harness_expect_in(html, "href=\"/orgs/acme/agents/runs/new?repository=app\"");
 	free(html);
 	html = page(&vic, "/orgs/acme/repos/app", 200);
-	lacks(html, "id=\"dispatch-agent\"");
+	harness_expect_not_in(html, "id=\"dispatch-agent\"");
 	free(html);
 	html = page(&dana, RUNS "/new?repository=app", 200);
-	has(html, "id=\"dispatch-form\"");
-	has(html, "<optgroup label=\"Ready\">");
-	has(html, "<option value=\"ready-one\"");
-	has(html, "<option value=\"app\" selected>");
-	has(html, "<option value=\"main\" selected>");
-	has(html, "<option value=\"dev\">");
+	harness_expect_in(html, "id=\"dispatch-form\"");
+	harness_expect_in(html, "<optgroup label=\"Ready\">");
+	harness_expect_in(html, "<option value=\"ready-one\"");
+	harness_expect_in(html, "<option value=\"app\" selected>");
+	harness_expect_in(html, "<option value=\"main\" selected>");
+	harness_expect_in(html, "<option value=\"dev\">");
 	free(html);
 
 	/* refusals come back on the form with what was typed */
 	html = post(&dana, RUNS "/new", "stack=nope&repository=app&ref=main&taskKind=general&prompt=Keep+%3Cthis%3E", 422,
 		    NULL);
-	has(html, "class=\"flash error\"");
-	has(html, "Keep &lt;this&gt;");
+	harness_expect_in(html, "class=\"flash error\"");
+	harness_expect_in(html, "Keep &lt;this&gt;");
 	free(html);
 	free(post_as(&dana, "wrong", RUNS "/new", "stack=ready-one&repository=app&ref=main&prompt=x", 403, NULL));
 	html = post(&vic, RUNS "/new", "stack=ready-one&repository=app&ref=main&prompt=x", 403, NULL);
-	has(html, "class=\"flash error\"");
+	harness_expect_in(html, "class=\"flash error\"");
 	free(html);
 
 	/* a dispatch goes to the new run's page */
@@ -499,44 +423,44 @@ static void test_dispatch_and_runs(void **state)
 	free(loc);
 	snprintf(path, sizeof(path), RUNS "/%s", run);
 	html = page(&dana, path, 200);
-	has(html, "id=\"run-phase\"");
-	has(html, "id=\"run-timeline\"");
-	has(html, "id=\"attempts\"");
-	has(html, "id=\"transcript\"");
-	has(html, "id=\"bundle-digest\"");
-	has(html, "id=\"permission-digest\"");
-	has(html, "Fix &lt;b&gt;it&lt;/b&gt;");
-	lacks(html, "<b>it</b>");
-	has(html, "href=\"/orgs/acme/agents/stacks/ready-one\"");
+	harness_expect_in(html, "id=\"run-phase\"");
+	harness_expect_in(html, "id=\"run-timeline\"");
+	harness_expect_in(html, "id=\"attempts\"");
+	harness_expect_in(html, "id=\"transcript\"");
+	harness_expect_in(html, "id=\"bundle-digest\"");
+	harness_expect_in(html, "id=\"permission-digest\"");
+	harness_expect_in(html, "Fix &lt;b&gt;it&lt;/b&gt;");
+	harness_expect_not_in(html, "<b>it</b>");
+	harness_expect_in(html, "href=\"/orgs/acme/agents/stacks/ready-one\"");
 	free(html);
 
 	/* the list has it */
 	html = page(&vic, RUNS, 200);
-	has(html, "id=\"run-list\"");
+	harness_expect_in(html, "id=\"run-list\"");
 	snprintf(fields, sizeof(fields), "<tr data-name=\"%s\"", run);
-	has(html, fields);
-	lacks(html, "id=\"dispatch-agent\"");
+	harness_expect_in(html, fields);
+	harness_expect_not_in(html, "id=\"dispatch-agent\"");
 	free(html);
 
 	/* the example agent finishes: the stored transcript, the attempt and the patch show */
 	wait_run(run, "Succeeded");
 	snprintf(path, sizeof(path), RUNS "/%s", run);
 	html = page(&dana, path, 200);
-	has(html, "<span class=\"badge\" data-phase=\"Succeeded\">Succeeded</span>");
-	lacks(html, "data-events=");
-	has(html, "<li class=\"msg\" data-type=\"final\"");
-	has(html, "data-phase=\"Succeeded\"><td>1</td>");
-	has(html, "data-kind=\"patch\"");
-	has(html, "id=\"continue-form\"");
-	lacks(html, "data-action=\"retry\"");
+	harness_expect_in(html, "<span class=\"badge\" data-phase=\"Succeeded\">Succeeded</span>");
+	harness_expect_not_in(html, "data-events=");
+	harness_expect_in(html, "<li class=\"msg\" data-type=\"final\"");
+	harness_expect_in(html, "data-phase=\"Succeeded\"><td>1</td>");
+	harness_expect_in(html, "data-kind=\"patch\"");
+	harness_expect_in(html, "id=\"continue-form\"");
+	harness_expect_not_in(html, "data-action=\"retry\"");
 	p = strstr(html, "class=\"artifact-link\" href=\"");
 	assert_non_null(p);
 	p += strlen("class=\"artifact-link\" href=\"");
 	snprintf(path, sizeof(path), "%.*s", (int)strcspn(p, "\""), p);
 	free(html);
 	html = page(&dana, path, 200);
-	has(html, "id=\"artifact\"");
-	has(html, "id=\"artifact-raw\"");
+	harness_expect_in(html, "id=\"artifact\"");
+	harness_expect_in(html, "id=\"artifact-raw\"");
 	free(html);
 
 	/* actions carry the page's generation: a stale one is a conflict, shown as such */
@@ -547,7 +471,7 @@ static void test_dispatch_and_runs(void **state)
 	snprintf(path, sizeof(path), RUNS "/%s/cancel", run);
 	snprintf(fields, sizeof(fields), "expectedGeneration=%lld", gen + 100);
 	html = post(&dana, path, fields, 409, NULL);
-	has(html, "id=\"run-changed\"");
+	harness_expect_in(html, "id=\"run-changed\"");
 	free(html);
 	free(post_as(&dana, "wrong", path, fields, 403, NULL));
 	snprintf(fields, sizeof(fields), "expectedGeneration=%lld", gen);
@@ -586,11 +510,11 @@ static void test_approvals(void **state)
 	free(loc);
 
 	html = page(&ada, "/orgs/acme/agents/approvals", 200);
-	has(html, "id=\"approval-list\"");
+	harness_expect_in(html, "id=\"approval-list\"");
 	snprintf(path, sizeof(path), "href=\"/orgs/acme/agents/runs/%s\"", run);
-	has(html, path);
-	has(html, "data-phase=\"Pending\"");
-	has(html, "name=\"decision\" value=\"approved\"");
+	harness_expect_in(html, path);
+	harness_expect_in(html, "data-phase=\"Pending\"");
+	harness_expect_in(html, "name=\"decision\" value=\"approved\"");
 	p = strstr(html, "<tr data-name=\"");
 	assert_non_null(p);
 	p += strlen("<tr data-name=\"");
@@ -598,25 +522,25 @@ static void test_approvals(void **state)
 	free(html);
 	/* deciding is for admins: others see the inbox without the forms, and a forged post is refused */
 	html = page(&dana, "/orgs/acme/agents/approvals", 200);
-	lacks(html, "name=\"decision\" value=\"approved\"");
+	harness_expect_not_in(html, "name=\"decision\" value=\"approved\"");
 	free(html);
 	snprintf(path, sizeof(path), "/orgs/acme/agents/approvals/%s/decision", name);
 	html = post(&dana, path, "decision=approved", 403, NULL);
-	has(html, "class=\"flash error\"");
+	harness_expect_in(html, "class=\"flash error\"");
 	free(html);
 
 	free(post_as(&ada, "wrong", path, "decision=approved", 403, NULL));
 	html = post(&ada, path, "decision=maybe", 422, NULL);
-	has(html, "<li data-field=\"decision\">");
+	harness_expect_in(html, "<li data-field=\"decision\">");
 	free(html);
 	free(post(&ada, path, "decision=approved&comment=Go+%3Cahead%3E", 303, &loc));
 	assert_non_null(loc);
-	has(loc, "/orgs/acme/agents/approvals?decided=");
+	harness_expect_in(loc, "/orgs/acme/agents/approvals?decided=");
 	html = page(&ada, loc, 200);
 	free(loc);
-	has(html, "Go &lt;ahead&gt;");
-	has(html, "id=\"decided\"");
-	has(html, "data-phase=\"Approved\"");
+	harness_expect_in(html, "Go &lt;ahead&gt;");
+	harness_expect_in(html, "id=\"decided\"");
+	harness_expect_in(html, "data-phase=\"Approved\"");
 	free(html);
 	free(run);
 }
