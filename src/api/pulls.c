@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define UPDATE_ATTEMPTS 5   /* edits raced by pushes and checks */
+
 int pulls_fail(struct http_req *r, struct kerr *e)
 {
 	api_fail(r, e);
@@ -357,14 +359,17 @@ int api_record_update(struct api *a, const struct principal *p, const char *org,
 	static const char *const fields[] = { "title", "body", "labels", "assignees", NULL };
 	char res[256], now[32];
 	size_t n = 0, i;
-	int rc;
+	int rc, attempts = 0;
 
 	*out = NULL;
 	if (warning)
 		*warning = NULL;
 	if (repo_ctx_load(a, p, org, repo, &c, e) ||
 	    pulls_need_writer(p, pull ? "editing a pull request" : "editing an issue", e) ||
-	    pulls_need_body(req, e) || record_load(a, &c, kind, number, &obj, e))
+	    pulls_need_body(req, e))
+		goto deny;
+again:
+	if (record_load(a, &c, kind, number, &obj, e))
 		goto deny;
 	json_object_foreach(req, key, v) {
 		for (i = 0; fields[i] && strcmp(fields[i], key); i++)
@@ -432,7 +437,22 @@ int api_record_update(struct api *a, const struct principal *p, const char *org,
 		json_decref(payload);
 		n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
 	}
-	if (record_write(a, p, c.org, "update", res, correlation_id, ops, n, e))
+	rc = record_write(a, p, c.org, "update", res, correlation_id, ops, n, e);
+	if (rc == KE_CONFLICT && ++attempts < UPDATE_ATTEMPTS) {
+		/* A push or a check changed the record meanwhile: apply the edit to the new state. */
+		kerr_clear(e);
+		for (i = 0; i < n; i++)
+			json_decref(ops[i].result);
+		memset(ops, 0, sizeof(ops));
+		n = 0;
+		json_decref(stpatch);
+		json_decref(docs);
+		json_decref(obj);
+		stpatch = docs = obj = NULL;
+		event = NULL;
+		goto again;
+	}
+	if (rc)
 		goto deny;
 	*out = json_incref(ops[n > 1 ? 1 : 0].result);
 	if (warning)
