@@ -171,7 +171,7 @@ static int claim(struct agents_runtime *rt, const char *ns, const char *name, st
 	util_time_rfc3339(now, util_now_seconds());
 	st = json_pack("{s:s, s:s, s:s, s:s}", "phase", "Running", "reason", "Started", "message", "", "startedAt", now);
 	run = json_pack("{s:s, s:s, s:s}", "phase", "Running", "reason", "Started", "message", "");
-	cond = rt_condition("Scheduled", 1, "Started", "the attempt is running");
+	cond = rt_condition("Scheduled", 1, "Started", "the attempt was given a slot and started");
 	ch.expect_state = "queued";
 	ch.state = "running";
 	ch.attempt_status = st;
