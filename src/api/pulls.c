@@ -433,18 +433,14 @@ again:
 					   "number", json_object_get(spec, "number"), "sender", p->user);
 		json_object_set_new(payload, "action", json_string(strrchr(event, '.') + 1));
 		json_object_set_new(payload, "state", json_string(strcmp(state, "closed") ? "open" : "closed"));
-		docs = record_event_docs(a, c.org, event, payload);
-		json_decref(payload);
-		n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+		docs = record_event_ops(a, c.org, event, payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 	}
 	rc = record_write(a, p, c.org, "update", res, correlation_id, ops, n, e);
 	if (rc == KE_CONFLICT && ++attempts < UPDATE_ATTEMPTS) {
 		/* A push or a check changed the record meanwhile: apply the edit to the new state. */
 		kerr_clear(e);
-		for (i = 0; i < n; i++)
-			json_decref(ops[i].result);
-		memset(ops, 0, sizeof(ops));
-		n = 0;
+		record_ops_clear(ops, &n);
 		json_decref(stpatch);
 		json_decref(docs);
 		json_decref(obj);
@@ -462,8 +458,7 @@ again:
 deny:
 	rc = record_deny(a, p, "update", org, correlation_id, e);
 out:
-	for (i = 0; i < n; i++)
-		json_decref(ops[i].result);
+	record_ops_clear(ops, &n);
 	json_decref(stpatch);
 	json_decref(docs);
 	json_decref(obj);

@@ -70,7 +70,7 @@ int api_pull_review(struct api *a, const struct principal *p, const char *org, c
 	struct store_op ops[16] = { { 0 } };
 	const char *decision, *author, *phase;
 	char name[128], hex[16], res[256];
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc;
 
 	*out = NULL;
@@ -115,9 +115,8 @@ int api_pull_review(struct api *a, const struct principal *p, const char *org, c
 	json_object_set_new(payload, "action", json_string("reviewed"));
 	json_object_set_new(payload, "review", json_pack("{s:s, s:s, s:s}", "name", name, "reviewer", p->user,
 							 "decision", decision));
-	docs = record_event_docs(a, c.org, "pull_request.reviewed", payload);
-	json_decref(payload);
-	n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+	docs = record_event_ops(a, c.org, "pull_request.reviewed", payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 	snprintf(res, sizeof(res), "Review/%s/%s", c.ns, name);
 	if (record_write(a, p, c.org, "create", res, correlation_id, ops, n, e))
 		goto deny;
@@ -133,8 +132,7 @@ int api_pull_review(struct api *a, const struct principal *p, const char *org, c
 deny:
 	rc = record_deny(a, p, "create", org, correlation_id, e);
 out:
-	for (i = 0; i < n; i++)
-		json_decref(ops[i].result);
+	record_ops_clear(ops, &n);
 	json_decref(review);
 	repo_ctx_free(&c);
 	json_decref(pr);
@@ -187,7 +185,7 @@ int api_record_comment(struct api *a, const struct principal *p, const char *org
 	json_t *parent = NULL, *cm = NULL, *docs = NULL, *payload;
 	struct store_op ops[16] = { { 0 } };
 	char name[128], hex[16], res[256];
-	size_t n = 0, i;
+	size_t n = 0;
 	json_t *num;
 	int rc = 0;
 
@@ -217,9 +215,8 @@ int api_record_comment(struct api *a, const struct principal *p, const char *org
 	json_object_set_new(payload, "action", json_string("commented"));
 	json_object_set_new(payload, "comment", json_pack("{s:s, s:s, s:O}", "name", name, "author", p->user, "body",
 							  json_object_get(req, "body")));
-	docs = record_event_docs(a, c.org, pull ? "pull_request.commented" : "issue.commented", payload);
-	json_decref(payload);
-	n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+	docs = record_event_ops(a, c.org, pull ? "pull_request.commented" : "issue.commented", payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 	snprintf(res, sizeof(res), "Comment/%s/%s", c.ns, name);
 	if (record_write(a, p, c.org, "create", res, correlation_id, ops, n, e))
 		goto deny;
@@ -228,8 +225,7 @@ int api_record_comment(struct api *a, const struct principal *p, const char *org
 deny:
 	rc = record_deny(a, p, "create", org, correlation_id, e);
 out:
-	for (i = 0; i < n; i++)
-		json_decref(ops[i].result);
+	record_ops_clear(ops, &n);
 	json_decref(cm);
 	json_decref(docs);
 	json_decref(parent);
@@ -310,18 +306,14 @@ again:
 	json_object_set_new(payload, "action", json_string("check_updated"));
 	json_object_set_new(payload, "check", json_pack("{s:s, s:s, s:s, s:s?}", "name", name, "state", state, "sha",
 							head, "detailsUrl", url));
-	docs = record_event_docs(a, c.org, "check.updated", payload);
-	json_decref(payload);
-	n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+	docs = record_event_ops(a, c.org, "check.updated", payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 	snprintf(res, sizeof(res), "PullRequest/%s/%s", c.ns, ops[0].name);
 	rc = record_write(a, p, c.org, "status", res, correlation_id, ops, n, e);
 	if (rc == KE_CONFLICT && ++attempts < CHECK_ATTEMPTS) {
 		/* A push or another check moved the pull request: redo it on the new state. */
 		kerr_clear(e);
-		for (i = 0; i < n; i++)
-			json_decref(ops[i].result);
-		memset(ops, 0, sizeof(ops));
-		n = 0;
+		record_ops_clear(ops, &n);
 		json_decref(st);
 		json_decref(docs);
 		json_decref(pr);
@@ -336,8 +328,7 @@ again:
 deny:
 	rc = record_deny(a, p, "status", org, correlation_id, e);
 out:
-	for (i = 0; i < n; i++)
-		json_decref(ops[i].result);
+	record_ops_clear(ops, &n);
 	json_decref(st);
 	json_decref(docs);
 	json_decref(pr);
@@ -375,7 +366,7 @@ int api_pull_merge(struct api *a, const struct principal *p, const char *org, co
 	char sha[GIT_SHA_HEX + 1], now[32], res[256], email[160];
 	struct buf msg = BUF_INIT(RECORD_TEXT_MAX + 1024);
 	struct git_ident who;
-	size_t n = 0, i;
+	size_t n = 0;
 	long long num;
 	int rc = 0;
 
@@ -446,9 +437,8 @@ int api_pull_merge(struct api *a, const struct principal *p, const char *org, co
 	payload = pulls_payload(&c, pr, p->user);
 	json_object_set_new(payload, "action", json_string("merged"));
 	json_object_set_new(payload, "mergeStrategy", json_string(strategy));
-	docs = record_event_docs(a, c.org, "pull_request.merged", payload);
-	json_decref(payload);
-	n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+	docs = record_event_ops(a, c.org, "pull_request.merged", payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 	snprintf(res, sizeof(res), "PullRequest/%s/%s", c.ns, ops[0].name);
 	/* The ref has moved: record it even if the store refuses, so the log says so. */
 	if (record_write(a, p, c.org, "merge", res, correlation_id, ops, n, e)) {
@@ -470,8 +460,7 @@ int api_pull_merge(struct api *a, const struct principal *p, const char *org, co
 deny:
 	rc = record_deny(a, p, "merge", org, correlation_id, e);
 out:
-	for (i = 0; i < n; i++)
-		json_decref(ops[i].result);
+	record_ops_clear(ops, &n);
 	buf_free(&msg);
 	json_decref(updates);
 	json_decref(st);
@@ -514,7 +503,7 @@ void api_pulls_on_push(struct api *a, const char *org, const char *repo, json_t 
 		struct store_op ops[16] = { { 0 } };
 		json_t *st = NULL, *docs = NULL, *payload;
 		char res[256];
-		size_t n = 0, k;
+		size_t n = 0;
 
 		if ((phase && strcmp(phase, "Open")) ||
 		    !json_is_integer(json_object_get(json_object_get(pr, "spec"), "number")))
@@ -545,16 +534,14 @@ void api_pulls_on_push(struct api *a, const char *org, const char *repo, json_t 
 		json_object_update(json_object_get(pr, "status"), st);
 		payload = pulls_payload(&c, pr, "system:forge");
 		json_object_set_new(payload, "action", json_string("synchronized"));
-		docs = record_event_docs(a, c.org, "pull_request.synchronized", payload);
-		json_decref(payload);
-		n += record_create_ops(docs, ops + n, sizeof(ops) / sizeof(ops[0]) - n);
+		docs = record_event_ops(a, c.org, "pull_request.synchronized", payload, ops,
+				      sizeof(ops) / sizeof(ops[0]), &n);
 		snprintf(res, sizeof(res), "PullRequest/%s/%s", c.ns, ops[0].name);
 		if (record_write(a, &sys, c.org, "status", res, NULL, ops, n, &e)) {
 			log_warn("pulls: cannot synchronize %s: %s", res, e.message ? e.message : "");
 			kerr_clear(&e);
 		}
-		for (k = 0; k < n; k++)
-			json_decref(ops[k].result);
+		record_ops_clear(ops, &n);
 		json_decref(st);
 		json_decref(docs);
 	}

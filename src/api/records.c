@@ -270,6 +270,27 @@ json_t *record_event_docs(struct api *a, const char *org, const char *event, jso
 	return docs;
 }
 
+json_t *record_event_ops(struct api *a, const char *org, const char *event, json_t *payload, struct store_op *ops,
+			 size_t cap, size_t *n)
+{
+	json_t *docs = record_event_docs(a, org, event, payload);
+
+	json_decref(payload);
+	*n += record_create_ops(docs, ops + *n, cap - *n);
+	return docs;
+}
+
+void record_ops_clear(struct store_op *ops, size_t *n)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		json_decref(ops[i].result);
+		memset(&ops[i], 0, sizeof(ops[i]));
+	}
+	*n = 0;
+}
+
 int record_create_numbered(struct api *a, const struct principal *p, const char *correlation_id, struct repo_ctx *c,
 			   json_t *obj, json_t *(*extra_docs)(struct api *a, const struct repo_ctx *c, json_t *stored,
 							      void *arg),

@@ -63,6 +63,13 @@ void record_now(char *out, size_t size);
 void record_random_hex(char *out, size_t size);
 /* Adds CREATE ops for each object of docs to ops (capacity cap); the count added. */
 size_t record_create_ops(json_t *docs, struct store_op *ops, size_t cap);
+/* Queues the deliveries of event as CREATE ops at ops[*n..cap) and advances
+ * *n; payload is consumed. Returns the delivery objects the ops point into
+ * (new ref, release after the write). */
+json_t *record_event_ops(struct api *a, const char *org, const char *event, json_t *payload, struct store_op *ops,
+			 size_t cap, size_t *n);
+/* Releases the results of ops[0..*n) and empties the list (for a retry or the end). */
+void record_ops_clear(struct store_op *ops, size_t *n);
 /* Event deliveries for event (array, new ref; empty without webhooks). */
 json_t *record_event_docs(struct api *a, const char *org, const char *event, json_t *payload);
 
